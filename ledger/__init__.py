@@ -1,0 +1,53 @@
+"""Jindou's double-entry points ledger. Imports nothing of ours and no web framework: usable
+from a plain Python shell with a SQLAlchemy session.
+
+    from ledger import open_account, post, Posting, balance
+"""
+
+from .audit import Report, verify
+from .chain import seal, seal_all
+from .db import Base, configure_engine
+from .errors import (
+    AccountClosed,
+    AlreadyReversed,
+    HoldExpired,
+    HoldNotPending,
+    IdempotencyConflict,
+    InsufficientFunds,
+    InsufficientPoints,
+    InvalidEntry,
+    LedgerError,
+    NotReversible,
+    UnitMismatch,
+    UnknownAccount,
+    UnknownEntry,
+)
+from .models import Account, AccountTotal, ChainLink, Entry
+from .models import Posting as PostingRow
+from .reads import (
+    Balance,
+    StatementLine,
+    balance,
+    balance_at,
+    balances,
+    entries,
+    get_entry,
+    statement,
+    yearly_totals,
+)
+from .rules import MAX_AMOUNT, Posting
+from .service import (
+    Result,
+    close_account,
+    expire_holds,
+    get_account,
+    hold,
+    hold_state,
+    open_account,
+    post,
+    post_hold,
+    reverse,
+    void_hold,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,76 @@
+"""The tamper-evident hash chain, sealed after commit.
+
+Writers do not touch a global row: each entry stores the hash of its own content and joins a
+queue (``ledger_unsealed``). ``seal`` then links queued entries into the chain in one order,
+each link covering the previous link and the entry's hash. One sealer runs at a time (it locks
+the head row; on PostgreSQL others skip rather than wait), so sealing never serialises the
+writers themselves. ``bench/ledger_bench.py`` measures what an in-transaction chain would cost.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from . import rules
+from .models import ChainHead, ChainLink, Entry, UnsealedEntry
+from .service import _insert_ignoring_duplicates, now
+
+MAX_SEAL_BATCH = 5000
+
+
+def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
+    """Link up to ``max_entries`` queued entries into the chain; returns how many.
+
+    Call it after the entries' transaction committed (the web layer does after each
+    request, the CLI before it verifies). It flushes; the caller commits.
+    """
+    head = _lock_head(session)
+    if head is None:
+        return 0
+    queued = session.execute(
+        select(UnsealedEntry.entry_id, Entry.hash)
+        .join(Entry, Entry.id == UnsealedEntry.entry_id)
+        .order_by(UnsealedEntry.entry_id)
+        .limit(max_entries)
+    ).all()
+    if not queued:
+        return 0
+    seq, prev_hash = head
+    sealed_at = now()
+    links = []
+    for entry_id, entry_hash in queued:
+        seq += 1
+        link_hash = rules.chain_link(prev_hash, entry_id, entry_hash)
+        links.append(dict(seq=seq, entry_id=entry_id, prev_hash=prev_hash, hash=link_hash,
+                          sealed_at=sealed_at))
+        prev_hash = link_hash
+    session.execute(insert(ChainLink), links)
+    session.execute(
+        delete(UnsealedEntry).where(UnsealedEntry.entry_id.in_([row[0] for row in queued]))
+    )
+    session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev_hash))
+    return len(queued)
+
+
+def seal_all(session: Session) -> int:
+    """Seal until the queue is empty, committing each batch."""
+    total = 0
+    while sealed := seal(session):
+        session.commit()
+        total += sealed
+    session.commit()
+    return total
+
+
+def _lock_head(session: Session) -> tuple[int, str] | None:
+    session.execute(
+        _insert_ignoring_duplicates(
+            session, ChainHead, dict(id=1, seq=0, hash=rules.GENESIS_HASH)
+        )
+    )
+    query = select(ChainHead.seq, ChainHead.hash).where(ChainHead.id == 1)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = session.execute(query).first()
+    return None if row is None else (row.seq, row.hash)

@@ -1,0 +1,196 @@
+"""Database objects the ORM does not describe: the append-only guards on history (both
+databases) and PostgreSQL's one-round-trip writer ``ledger_post``.
+
+Migrations install a named version (``install_v1``); a later change adds ``install_v2`` and a
+migration that calls it, so old migrations keep meaning what they meant.
+"""
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "ledger_chain")
+
+POSTGRES_GUARD_V1 = """
+CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'ledger history is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'restrict_violation';
+END
+$$;
+"""
+
+POSTGRES_TRIGGER = """
+CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+"""
+
+SQLITE_TRIGGERS = """
+CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table}
+BEGIN SELECT RAISE(ABORT, 'ledger history is append-only: UPDATE on {table} refused'); END;
+CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table}
+BEGIN SELECT RAISE(ABORT, 'ledger history is append-only: DELETE on {table} refused'); END;
+"""
+
+# One call writes one entry: look up the idempotency key, lock the touched accounts in id
+# order (FOR NO KEY UPDATE: posting inserts take KEY SHARE locks on accounts through their
+# foreign key, and FOR UPDATE would deadlock against them), check every refusal before any
+# write, then insert the entry, postings and totals and move the cached balances. A refusal
+# returns a verdict instead of raising, so the caller's transaction stays usable.
+POSTGRES_POST_V1 = """
+CREATE OR REPLACE FUNCTION ledger_post(plan jsonb) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    e jsonb := plan->'entry';
+    codes text[] := ARRAY(SELECT jsonb_array_elements_text(plan->'codes'));
+    accounts jsonb := '{}'::jsonb;
+    account record;
+    effect record;
+    posting jsonb;
+    total jsonb;
+    found_id bigint;
+    found_fingerprint text;
+    new_id bigint;
+    acct text;
+    running jsonb := '{}'::jsonb;
+    balance bigint;
+    created timestamptz := (e->>'created_at')::timestamptz;
+    d_posted bigint;
+    d_in bigint;
+    d_out bigint;
+BEGIN
+    SELECT id, fingerprint INTO found_id, found_fingerprint
+      FROM ledger_entries WHERE idempotency_key = e->>'idempotency_key';
+    IF FOUND THEN
+        RETURN jsonb_build_object('result', CASE WHEN found_fingerprint = e->>'fingerprint'
+            THEN 'existing' ELSE 'conflict' END, 'entry_id', found_id);
+    END IF;
+
+    FOR account IN
+        SELECT id, code, unit, no_overdraft, closed, posted, pending_out
+          FROM ledger_accounts WHERE ledger_accounts.code = ANY(codes)
+         ORDER BY id FOR NO KEY UPDATE
+    LOOP
+        accounts := accounts || jsonb_build_object(account.code, to_jsonb(account));
+    END LOOP;
+    FOREACH acct IN ARRAY codes LOOP
+        IF NOT accounts ? acct THEN
+            RETURN jsonb_build_object('result', 'unknown_account', 'account', acct);
+        END IF;
+        IF accounts->acct->>'unit' <> plan->'units'->>acct THEN
+            RETURN jsonb_build_object('result', 'unit_mismatch', 'account', acct);
+        END IF;
+    END LOOP;
+
+    -- Under the locks, a concurrent twin of this request may have committed meanwhile.
+    SELECT id, fingerprint INTO found_id, found_fingerprint
+      FROM ledger_entries WHERE idempotency_key = e->>'idempotency_key';
+    IF FOUND THEN
+        RETURN jsonb_build_object('result', CASE WHEN found_fingerprint = e->>'fingerprint'
+            THEN 'existing' ELSE 'conflict' END, 'entry_id', found_id);
+    END IF;
+    IF e->>'pending_id' IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ledger_entries WHERE pending_id = (e->>'pending_id')::bigint) THEN
+        RETURN jsonb_build_object('result', 'settled', 'entry_id', (e->>'pending_id')::bigint);
+    END IF;
+    IF e->>'reverses_id' IS NOT NULL AND EXISTS (
+        SELECT 1 FROM ledger_entries WHERE reverses_id = (e->>'reverses_id')::bigint) THEN
+        RETURN jsonb_build_object('result', 'reversed', 'entry_id', (e->>'reverses_id')::bigint);
+    END IF;
+
+    FOR effect IN SELECT key, value FROM jsonb_each(plan->'effects') LOOP
+        d_posted := (effect.value->>0)::bigint;
+        d_in := (effect.value->>1)::bigint;
+        d_out := (effect.value->>2)::bigint;
+        IF (accounts->effect.key->>'closed')::boolean
+           AND (d_posted <> 0 OR d_in > 0 OR d_out > 0) THEN
+            RETURN jsonb_build_object('result', 'account_closed', 'account', effect.key);
+        END IF;
+        IF (accounts->effect.key->>'no_overdraft')::boolean
+           AND (d_posted < 0 OR d_out > 0)
+           AND (accounts->effect.key->>'posted')::bigint + d_posted
+               - (accounts->effect.key->>'pending_out')::bigint - d_out < 0 THEN
+            RETURN jsonb_build_object('result', 'insufficient', 'account', effect.key,
+                'unit', accounts->effect.key->>'unit',
+                'available', (accounts->effect.key->>'posted')::bigint
+                             - (accounts->effect.key->>'pending_out')::bigint);
+        END IF;
+    END LOOP;
+
+    INSERT INTO ledger_entries (idempotency_key, fingerprint, kind, reference, memo,
+            created_by, created_at, status, pending_id, reverses_id, expires_at, hash)
+    VALUES (e->>'idempotency_key', e->>'fingerprint', e->>'kind', e->>'reference',
+            e->>'memo', e->>'created_by', created, e->>'status',
+            (e->>'pending_id')::bigint, (e->>'reverses_id')::bigint,
+            (e->>'expires_at')::timestamptz, e->>'hash')
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        SELECT id, fingerprint INTO found_id, found_fingerprint
+          FROM ledger_entries WHERE idempotency_key = e->>'idempotency_key';
+        RETURN jsonb_build_object('result', CASE WHEN found_fingerprint = e->>'fingerprint'
+            THEN 'existing' ELSE 'conflict' END, 'entry_id', found_id);
+    END IF;
+
+    FOR posting IN SELECT value FROM jsonb_array_elements(plan->'postings') LOOP
+        acct := posting->>0;
+        balance := NULL;
+        IF (plan->>'posted')::boolean THEN
+            balance := COALESCE((running->>acct)::bigint,
+                                (accounts->acct->>'posted')::bigint) + (posting->>2)::bigint;
+            running := running || jsonb_build_object(acct, balance);
+        END IF;
+        INSERT INTO ledger_postings (entry_id, account_id, unit, amount, posted_after, created_at)
+        VALUES (new_id, (accounts->acct->>'id')::bigint, posting->>1, (posting->>2)::bigint,
+                balance, created);
+    END LOOP;
+
+    FOR effect IN SELECT key, value FROM jsonb_each(plan->'effects') LOOP
+        UPDATE ledger_accounts
+           SET posted = posted + (effect.value->>0)::bigint,
+               pending_in = pending_in + (effect.value->>1)::bigint,
+               pending_out = pending_out + (effect.value->>2)::bigint
+         WHERE id = (accounts->effect.key->>'id')::bigint;
+    END LOOP;
+
+    FOR total IN SELECT value FROM jsonb_array_elements(plan->'totals') LOOP
+        INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
+        VALUES ((accounts->(total->>0)->>'id')::bigint, (total->>1)::int, total->>2,
+                (total->>3)::bigint, (total->>4)::bigint)
+        ON CONFLICT (account_id, year, kind) DO UPDATE
+           SET credited = t.credited + excluded.credited,
+               debited = t.debited + excluded.debited;
+    END LOOP;
+
+    INSERT INTO ledger_unsealed (entry_id) VALUES (new_id);
+    RETURN jsonb_build_object('result', 'created', 'entry_id', new_id);
+END
+$$;
+"""
+
+
+def install_v1(connection: Connection) -> None:
+    """The append-only guards, and on PostgreSQL the ``ledger_post`` writer."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(POSTGRES_GUARD_V1))
+        for table in APPEND_ONLY_TABLES:
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+            connection.execute(text(POSTGRES_TRIGGER.format(table=table)))
+        connection.execute(text(POSTGRES_POST_V1))
+    elif connection.dialect.name == "sqlite":
+        for table in APPEND_ONLY_TABLES:
+            for statement in SQLITE_TRIGGERS.format(table=table).strip().split(";\n"):
+                if statement.strip():
+                    connection.exec_driver_sql(statement.strip().rstrip(";") + ";")
+
+
+def uninstall_v1(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("DROP FUNCTION IF EXISTS ledger_post(jsonb)"))
+        for table in APPEND_ONLY_TABLES:
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}"))
+        connection.execute(text("DROP FUNCTION IF EXISTS ledger_refuse_change()"))
+    elif connection.dialect.name == "sqlite":
+        for table in APPEND_ONLY_TABLES:
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")

@@ -1,0 +1,528 @@
+"""Writing to the ledger: accounts, entries, holds, reversals.
+
+Every write goes through one *plan* (what to insert and how each account's cached balances
+move) and one executor. On PostgreSQL the executor is a single stored-function call
+(``ledger_post`` in ``ddl.py``): the account rows are locked, checked and written in one round
+trip, so a hot account's lock is held for microseconds, not for a conversation. Everywhere
+else the same plan runs as SQLAlchemy Core statements; on SQLite the transaction already holds
+the database's write lock from its first statement (``db.configure_engine``).
+
+Functions flush but never commit: the caller owns the transaction. A refusal raises a
+``LedgerError`` before anything is written.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from . import errors, rules
+from .models import Account, AccountTotal, Entry, Posting, UnsealedEntry
+from .rules import Posting as PostingSpec
+
+HOLD_SETTLEMENT_KINDS = ("hold_post", "hold_void", "hold_expire")
+
+
+@dataclass(frozen=True)
+class Result:
+    entry_id: int
+    created: bool
+
+
+@dataclass
+class Plan:
+    """Everything one entry writes. Built in Python, executed in one place."""
+
+    entry: dict
+    postings: tuple[PostingSpec, ...]
+    posted: bool
+    releases: tuple[PostingSpec, ...] = ()
+    totals: tuple[tuple[str, int, str, int, int], ...] = ()
+    codes: tuple[str, ...] = field(default=())
+
+    def __post_init__(self):
+        self.codes = tuple(sorted({p.account for p in self.postings + self.releases}))
+
+    def effects(self) -> dict[str, list[int]]:
+        """Per account code: [posted, pending_in, pending_out] deltas."""
+        deltas: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for posting in self.postings:
+            if self.posted:
+                deltas[posting.account][0] += posting.amount
+            elif posting.amount > 0:
+                deltas[posting.account][1] += posting.amount
+            else:
+                deltas[posting.account][2] -= posting.amount
+        for release in self.releases:
+            if release.amount > 0:
+                deltas[release.account][1] -= release.amount
+            else:
+                deltas[release.account][2] += release.amount
+        return deltas
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- accounts -----------------------------------------------------------------------------
+
+
+def open_account(
+    session: Session,
+    code: str,
+    unit: str,
+    kind: str,
+    *,
+    no_overdraft: bool = False,
+    owner_type: str | None = None,
+    owner_id: int | None = None,
+) -> Account:
+    """The account with this code, created if missing (safe when two callers race)."""
+    rules.check_unit(unit)
+    if kind not in rules.ACCOUNT_KINDS:
+        raise errors.InvalidEntry(f"unknown account kind {kind!r}")
+    if not code or len(code) > rules.MAX_CODE_LENGTH:
+        raise errors.InvalidEntry(f"bad account code {code!r}")
+    account = session.scalar(select(Account).where(Account.code == code))
+    if account is None:
+        values = dict(
+            code=code,
+            unit=unit,
+            kind=kind,
+            no_overdraft=no_overdraft,
+            owner_type=owner_type,
+            owner_id=owner_id,
+            closed=False,
+            posted=0,
+            pending_in=0,
+            pending_out=0,
+            created_at=now(),
+        )
+        session.execute(_insert_ignoring_duplicates(session, Account, values))
+        account = session.scalar(select(Account).where(Account.code == code))
+    if account.unit != unit:
+        raise errors.UnitMismatch(f"account {code} counts {account.unit}, not {unit}", account=code)
+    return account
+
+
+def _insert_ignoring_duplicates(session: Session, model, values: dict):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(model).values(**values).on_conflict_do_nothing()
+
+
+def get_account(session: Session, code: str) -> Account:
+    account = session.scalar(select(Account).where(Account.code == code))
+    if account is None:
+        raise errors.UnknownAccount(f"no account {code}", account=code)
+    return account
+
+
+def close_account(session: Session, code: str) -> None:
+    account = get_account(session, code)
+    session.execute(update(Account).where(Account.id == account.id).values(closed=True))
+    session.expire(account)
+
+
+# --- entries ------------------------------------------------------------------------------
+
+
+def post(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: str,
+    postings,
+    reference: str | None = None,
+    memo: str | None = None,
+    actor: str | None = None,
+) -> Result:
+    """A posted entry: points move now."""
+    return _execute(
+        session,
+        _plan(idempotency_key, kind, postings, reference, memo, actor, status="posted"),
+    )
+
+
+def hold(
+    session: Session,
+    *,
+    idempotency_key: str,
+    kind: str,
+    postings,
+    expires_at: datetime,
+    reference: str | None = None,
+    memo: str | None = None,
+    actor: str | None = None,
+) -> Result:
+    """A pending entry: the points are reserved (counted in ``pending``) until the hold is
+    posted, voided or expires."""
+    if expires_at is None:
+        raise errors.InvalidEntry("a hold needs a deadline")
+    plan = _plan(
+        idempotency_key, kind, postings, reference, memo, actor,
+        status="pending", expires_at=expires_at,
+    )
+    return _execute(session, plan)
+
+
+def post_hold(
+    session: Session,
+    pending_id: int,
+    *,
+    idempotency_key: str,
+    kind: str = "hold_post",
+    amount: int | None = None,
+    memo: str | None = None,
+    actor: str | None = None,
+    at: datetime | None = None,
+) -> Result:
+    """Settle a hold by posting it, in full or (two-posting holds) for a smaller ``amount``."""
+    pending = _pending_entry(session, pending_id)
+    if _expired(pending, at or now()):
+        raise errors.HoldExpired(f"hold {pending_id} expired", entry_id=pending_id)
+    held = tuple(_specs(session, pending))
+    postings = held
+    if amount is not None:
+        rules.check_positive(amount)
+        full = max(p.amount for p in held)
+        if len(held) != 2 or amount > full:
+            raise errors.InvalidEntry(f"can post hold {pending_id} for at most {full}")
+        postings = tuple(PostingSpec(p.account, amount if p.amount > 0 else -amount, p.unit)
+                         for p in held)
+    plan = _plan(
+        idempotency_key, kind, postings, pending.reference, memo, actor,
+        status="posted", pending_id=pending_id, releases=held,
+    )
+    return _execute(session, plan)
+
+
+def void_hold(
+    session: Session,
+    pending_id: int,
+    *,
+    idempotency_key: str,
+    kind: str = "hold_void",
+    memo: str | None = None,
+    actor: str | None = None,
+) -> Result:
+    """Release a hold: the reserved points are spendable again; nothing moves."""
+    pending = _pending_entry(session, pending_id)
+    held = tuple(_specs(session, pending))
+    plan = _plan(
+        idempotency_key, kind, (), pending.reference, memo, actor,
+        status="voided", pending_id=pending_id, releases=held,
+    )
+    return _execute(session, plan)
+
+
+def expire_holds(
+    session: Session, *, at: datetime | None = None, max_holds: int = 500
+) -> list[Result]:
+    """Void every hold past its deadline (at most ``max_holds`` per call)."""
+    moment = at or now()
+    settled = select(Entry.pending_id).where(Entry.pending_id.is_not(None))
+    due = session.scalars(
+        select(Entry.id)
+        .where(Entry.status == "pending", Entry.expires_at <= moment, Entry.id.not_in(settled))
+        .order_by(Entry.id)
+        .limit(max_holds)
+    ).all()
+    return [
+        void_hold(session, entry_id, idempotency_key=f"hold-expire:{entry_id}",
+                  kind="hold_expire", memo="expired", actor="system")
+        for entry_id in due
+    ]
+
+
+def reverse(
+    session: Session,
+    entry_id: int,
+    *,
+    idempotency_key: str,
+    memo: str | None = None,
+    actor: str | None = None,
+) -> Result:
+    """A correction: a new entry that undoes a posted one. History is never edited."""
+    original = session.get(Entry, entry_id)
+    if original is None:
+        raise errors.UnknownEntry(f"no entry {entry_id}", entry_id=entry_id)
+    if original.status != "posted" or original.reverses_id is not None:
+        raise errors.NotReversible(f"entry {entry_id} is {original.status}", entry_id=entry_id)
+    postings = tuple(PostingSpec(p.account, -p.amount, p.unit) for p in _specs(session, original))
+    year = rules.year_of(original.created_at)
+    totals = tuple(
+        (p.account, year, original.kind, min(p.amount, 0), min(-p.amount, 0)) for p in postings
+    )
+    plan = _plan(
+        idempotency_key, "reversal", postings, original.reference, memo, actor,
+        status="posted", reverses_id=entry_id, totals=totals,
+    )
+    return _execute(session, plan)
+
+
+def hold_state(session: Session, entry_id: int, at: datetime | None = None) -> str:
+    """'pending', 'posted', 'voided' or 'expired' (past its deadline, not yet swept)."""
+    entry = session.get(Entry, entry_id)
+    if entry is None or entry.status != "pending":
+        raise errors.UnknownEntry(f"no hold {entry_id}", entry_id=entry_id)
+    settlement = session.scalar(select(Entry).where(Entry.pending_id == entry_id))
+    if settlement is not None:
+        return "posted" if settlement.status == "posted" else (
+            "expired" if settlement.kind == "hold_expire" else "voided"
+        )
+    return "expired" if _expired(entry, at or now()) else "pending"
+
+
+def _pending_entry(session: Session, pending_id: int) -> Entry:
+    pending = session.get(Entry, pending_id)
+    if pending is None or pending.status != "pending":
+        raise errors.UnknownEntry(f"no hold {pending_id}", entry_id=pending_id)
+    if session.scalar(select(Entry.id).where(Entry.pending_id == pending_id)) is not None:
+        raise errors.HoldNotPending(f"hold {pending_id} is already settled", entry_id=pending_id)
+    return pending
+
+
+def _expired(entry: Entry, moment: datetime) -> bool:
+    deadline = entry.expires_at
+    if deadline is None:
+        return False
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=UTC)
+    return deadline <= moment
+
+
+def _specs(session: Session, entry: Entry):
+    rows = session.execute(
+        select(Account.code, Posting.amount, Posting.unit)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.entry_id == entry.id)
+        .order_by(Posting.id)
+    )
+    return [PostingSpec(code, amount, unit) for code, amount, unit in rows]
+
+
+def _plan(
+    idempotency_key: str,
+    kind: str,
+    postings,
+    reference,
+    memo,
+    actor,
+    *,
+    status: str,
+    expires_at: datetime | None = None,
+    pending_id: int | None = None,
+    reverses_id: int | None = None,
+    releases: tuple[PostingSpec, ...] = (),
+    totals=None,
+) -> Plan:
+    if not idempotency_key or len(idempotency_key) > rules.MAX_KEY_LENGTH:
+        raise errors.InvalidEntry("an entry needs an idempotency key of at most 200 characters")
+    if not kind or len(kind) > 40:
+        raise errors.InvalidEntry(f"bad entry kind {kind!r}")
+    if memo is not None and len(memo) > rules.MAX_MEMO_LENGTH:
+        raise errors.InvalidEntry(f"memo longer than {rules.MAX_MEMO_LENGTH} characters")
+    merged = rules.merge_postings(postings)
+    if status != "voided":
+        rules.check_balanced(merged)
+    created_at = now()
+    fingerprint = rules.request_fingerprint(
+        kind, merged, reference=reference, memo=memo, status=status,
+        pending_id=pending_id, reverses_id=reverses_id, expires_at=expires_at,
+    )
+    entry = dict(
+        idempotency_key=idempotency_key,
+        fingerprint=fingerprint,
+        kind=kind,
+        reference=reference,
+        memo=memo,
+        created_by=actor,
+        created_at=created_at,
+        status=status,
+        pending_id=pending_id,
+        reverses_id=reverses_id,
+        expires_at=expires_at,
+    )
+    entry["hash"] = rules.content_hash(entry, merged)
+    if totals is None and status == "posted":
+        year = rules.year_of(created_at)
+        totals = tuple(
+            (p.account, year, kind, max(p.amount, 0), max(-p.amount, 0)) for p in merged
+        )
+    return Plan(entry=entry, postings=merged, posted=status == "posted",
+                releases=releases, totals=tuple(totals or ()))
+
+
+# --- executing a plan ---------------------------------------------------------------------
+
+
+def _execute(session: Session, plan: Plan) -> Result:
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        outcome = _execute_in_postgres(session, plan)
+    else:
+        outcome = _execute_with_core(session, plan)
+    _expire_cached_accounts(session, plan.codes)
+    return _result(outcome)
+
+
+def _result(outcome: dict) -> Result:
+    verdict = outcome["result"]
+    if verdict in ("created", "existing"):
+        return Result(outcome["entry_id"], verdict == "created")
+    account = outcome.get("account")
+    if verdict == "conflict":
+        raise errors.IdempotencyConflict(
+            "this idempotency key was used for a different entry", entry_id=outcome["entry_id"]
+        )
+    if verdict == "unknown_account":
+        raise errors.UnknownAccount(f"no account {account}", account=account)
+    if verdict == "account_closed":
+        raise errors.AccountClosed(f"account {account} is closed", account=account)
+    if verdict == "unit_mismatch":
+        raise errors.UnitMismatch(f"account {account} counts another unit", account=account)
+    if verdict == "insufficient":
+        error = errors.InsufficientFunds if outcome.get("unit") == "CNY" else errors.InsufficientPoints
+        raise error(
+            f"account {account} has {outcome['available']} available",
+            account=account, available=outcome["available"],
+        )
+    if verdict == "settled":
+        raise errors.HoldNotPending("the hold is already settled", entry_id=outcome["entry_id"])
+    if verdict == "reversed":
+        raise errors.AlreadyReversed("the entry is already reversed", entry_id=outcome["entry_id"])
+    raise AssertionError(f"unknown ledger outcome {outcome!r}")
+
+
+def _expire_cached_accounts(session: Session, codes) -> None:
+    for instance in list(session.identity_map.values()):
+        if isinstance(instance, Account) and instance.code in codes:
+            session.expire(instance)
+
+
+def _execute_in_postgres(session: Session, plan: Plan) -> dict:
+    from sqlalchemy import text
+
+    document = {
+        "entry": {
+            name: rules.timestamp_text(value) if isinstance(value, datetime) else value
+            for name, value in plan.entry.items()
+        },
+        "posted": plan.posted,
+        "codes": list(plan.codes),
+        "postings": [[p.account, p.unit, p.amount] for p in plan.postings],
+        "effects": {code: delta for code, delta in plan.effects().items()},
+        "units": {p.account: p.unit for p in plan.postings + plan.releases},
+        "totals": [list(total) for total in plan.totals],
+    }
+    row = session.execute(text("SELECT ledger_post(CAST(:plan AS jsonb))"),
+                          {"plan": json.dumps(document)}).scalar_one()
+    return row
+
+
+def _existing(session: Session, plan: Plan) -> dict | None:
+    found = session.execute(
+        select(Entry.id, Entry.fingerprint).where(
+            Entry.idempotency_key == plan.entry["idempotency_key"]
+        )
+    ).first()
+    if found is None:
+        return None
+    verdict = "existing" if found.fingerprint == plan.entry["fingerprint"] else "conflict"
+    return {"result": verdict, "entry_id": found.id}
+
+
+def _execute_with_core(session: Session, plan: Plan) -> dict:
+    if (outcome := _existing(session, plan)) is not None:
+        return outcome
+    accounts = {
+        account.code: account
+        for account in session.execute(
+            select(Account.id, Account.code, Account.unit, Account.no_overdraft, Account.closed,
+                   Account.posted, Account.pending_in, Account.pending_out)
+            .where(Account.code.in_(plan.codes))
+            .order_by(Account.id)
+            .with_for_update(key_share=True)
+        )
+    }
+    if (outcome := _refusal(session, plan, accounts)) is not None:
+        return outcome
+    entry_id = session.execute(insert(Entry).values(**plan.entry).returning(Entry.id)).scalar_one()
+    running = {code: accounts[code].posted for code in plan.codes}
+    rows = []
+    for posting in plan.postings:
+        if plan.posted:
+            running[posting.account] += posting.amount
+        rows.append(dict(
+            entry_id=entry_id, account_id=accounts[posting.account].id, unit=posting.unit,
+            amount=posting.amount, created_at=plan.entry["created_at"],
+            posted_after=running[posting.account] if plan.posted else None,
+        ))
+    if rows:
+        session.execute(insert(Posting), rows)
+    for code, (posted, pending_in, pending_out) in plan.effects().items():
+        session.execute(
+            update(Account).where(Account.id == accounts[code].id).values(
+                posted=Account.posted + posted,
+                pending_in=Account.pending_in + pending_in,
+                pending_out=Account.pending_out + pending_out,
+            )
+        )
+    _add_totals(session, plan, accounts)
+    session.execute(insert(UnsealedEntry).values(entry_id=entry_id))
+    return {"result": "created", "entry_id": entry_id}
+
+
+def _refusal(session: Session, plan: Plan, accounts: dict) -> dict | None:
+    """Why the plan cannot be written, or None. Runs with the accounts locked."""
+    for code in plan.codes:
+        if code not in accounts:
+            return {"result": "unknown_account", "account": code}
+    for posting in plan.postings:
+        account = accounts[posting.account]
+        if account.unit != posting.unit:
+            return {"result": "unit_mismatch", "account": posting.account}
+    # Settling a hold or reversing an entry happens once: look again under the lock.
+    for column, value, verdict in (
+        (Entry.pending_id, plan.entry["pending_id"], "settled"),
+        (Entry.reverses_id, plan.entry["reverses_id"], "reversed"),
+    ):
+        if value is not None and session.scalar(select(Entry.id).where(column == value)):
+            return {"result": verdict, "entry_id": value}
+    for code, (posted, pending_in, pending_out) in plan.effects().items():
+        account = accounts[code]
+        if account.closed and (posted or pending_in > 0 or pending_out > 0):
+            return {"result": "account_closed", "account": code}
+        if account.no_overdraft and rules.overdraws(
+            account.posted, account.pending_out, posted, pending_out
+        ):
+            return {"result": "insufficient", "account": code, "unit": account.unit,
+                    "available": rules.available(account.posted, account.pending_out)}
+    return None
+
+
+def _add_totals(session: Session, plan: Plan, accounts: dict) -> None:
+    for code, year, kind, credited, debited in plan.totals:
+        account_id = accounts[code].id
+        key = (AccountTotal.account_id == account_id, AccountTotal.year == year,
+               AccountTotal.kind == kind)
+        changed = session.execute(
+            update(AccountTotal).where(*key).values(
+                credited=AccountTotal.credited + credited,
+                debited=AccountTotal.debited + debited,
+            )
+        ).rowcount
+        if not changed:
+            session.execute(insert(AccountTotal).values(
+                account_id=account_id, year=year, kind=kind, credited=credited, debited=debited
+            ))
