@@ -187,8 +187,8 @@ def post_hold(
     at: datetime | None = None,
 ) -> Result:
     """Settle a hold by posting it, in full or (two-posting holds) for a smaller ``amount``."""
-    pending = _pending_entry(session, pending_id)
-    if _expired(pending, at or now()):
+    pending, retry = _pending_entry(session, pending_id, idempotency_key)
+    if not retry and _expired(pending, at or now()):
         raise errors.HoldExpired(f"hold {pending_id} expired", entry_id=pending_id)
     held = tuple(_specs(session, pending))
     postings = held
@@ -216,7 +216,7 @@ def void_hold(
     actor: str | None = None,
 ) -> Result:
     """Release a hold: the reserved points are spendable again; nothing moves."""
-    pending = _pending_entry(session, pending_id)
+    pending, _retry = _pending_entry(session, pending_id, idempotency_key)
     held = tuple(_specs(session, pending))
     plan = _plan(
         idempotency_key, kind, (), pending.reference, memo, actor,
@@ -283,13 +283,19 @@ def hold_state(session: Session, entry_id: int, at: datetime | None = None) -> s
     return "expired" if _expired(entry, at or now()) else "pending"
 
 
-def _pending_entry(session: Session, pending_id: int) -> Entry:
+def _pending_entry(session: Session, pending_id: int, idempotency_key: str) -> tuple[Entry, bool]:
+    """The hold, and whether this key already settled it. A retry of that settlement (a
+    merchant's scan after a lost response) goes on to the executor, which answers with the
+    first result; any other settlement of a settled hold is refused."""
     pending = session.get(Entry, pending_id)
     if pending is None or pending.status != "pending":
         raise errors.UnknownEntry(f"no hold {pending_id}", entry_id=pending_id)
-    if session.scalar(select(Entry.id).where(Entry.pending_id == pending_id)) is not None:
+    settled_by = session.scalar(
+        select(Entry.idempotency_key).where(Entry.pending_id == pending_id)
+    )
+    if settled_by is not None and settled_by != idempotency_key:
         raise errors.HoldNotPending(f"hold {pending_id} is already settled", entry_id=pending_id)
-    return pending
+    return pending, settled_by is not None
 
 
 def _expired(entry: Entry, moment: datetime) -> bool:
