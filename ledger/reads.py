@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from . import errors
+from . import errors, rules
 from .models import Account, AccountTotal, Entry, Posting
 
 MAX_PAGE_SIZE = 200
@@ -67,6 +67,7 @@ def balance_at(session: Session, code: str, moment: datetime) -> int:
     """The posted balance as it stood at ``moment``: the running balance of the account's
     last posting made by then (an index seek, not a sum over the journal)."""
     account_id = _account_id(session, code)
+    moment = rules.as_utc(moment)
     posted_after = session.scalar(
         select(Posting.posted_after)
         .where(Posting.account_id == account_id, Posting.created_at <= moment,
@@ -116,7 +117,7 @@ def entries(
     if kind is not None:
         query = query.where(Entry.kind == kind)
     if since is not None:
-        query = query.where(Entry.created_at >= since)
+        query = query.where(Entry.created_at >= rules.as_utc(since))
     if before_id is not None:
         query = query.where(Entry.id < before_id)
     return list(session.scalars(query))

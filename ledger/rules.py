@@ -112,6 +112,16 @@ def timestamp_text(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """The same instant in UTC (a naive moment is read as UTC). SQLite stores a timestamp's
+    digits and drops its zone, so a moment is converted before it is stored or compared."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
 def _digest(document) -> str:
     text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

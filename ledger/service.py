@@ -229,7 +229,7 @@ def expire_holds(
     session: Session, *, at: datetime | None = None, max_holds: int = 500
 ) -> list[Result]:
     """Void every hold past its deadline (at most ``max_holds`` per call)."""
-    moment = at or now()
+    moment = rules.as_utc(at or now())
     settled = select(Entry.pending_id).where(Entry.pending_id.is_not(None))
     due = session.scalars(
         select(Entry.id)
@@ -338,6 +338,7 @@ def _plan(
         raise errors.InvalidEntry(f"bad entry kind {kind!r}")
     if memo is not None and len(memo) > rules.MAX_MEMO_LENGTH:
         raise errors.InvalidEntry(f"memo longer than {rules.MAX_MEMO_LENGTH} characters")
+    expires_at = rules.as_utc(expires_at)
     merged = rules.merge_postings(postings)
     if status != "voided":
         rules.check_balanced(merged)
