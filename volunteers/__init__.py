@@ -1,0 +1,3 @@
+"""People, areas, roles, programmes and manual awards. Plain Python and SQLAlchemy."""
+
+from . import models  # noqa: F401  (the tables join the shared metadata)

@@ -1,0 +1,131 @@
+"""Accounts of people: creation, registration, sign-in, API tokens, role grants."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+
+from . import areas
+from .errors import Conflict, Invalid, NotFound, Unauthorized
+from .models import ROLES, ApiToken, RoleGrant, User
+from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password, hash_password
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+TOKEN_LIFETIME = timedelta(days=30)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    role: str,
+    area_code: str,
+    display_name: str | None = None,
+    phone: str | None = None,
+) -> User:
+    """A user holding ``role`` on ``area_code``. Volunteers get a points wallet."""
+    if not USERNAME_PATTERN.match(username or ""):
+        raise Invalid("bad user name", errors={"username": ["3-64 letters, digits, _ . -"]})
+    if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
+        raise Invalid("bad password", errors={
+            "password": [f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"]})
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}", errors={"role": [f"one of {ROLES}"]})
+    area = areas.get_area(session, area_code)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"user name {username} is taken", errors={"username": ["taken"]})
+    user = User(
+        username=username,
+        password_hash=hash_password(password),
+        display_name=(display_name or username)[:120],
+        phone=phone,
+        area=area,
+        active=True,
+        created_at=now(),
+    )
+    session.add(user)
+    session.flush()
+    grant_role(session, user, role, area_code)
+    return user
+
+
+def register_volunteer(
+    session: Session, username: str, password: str, display_name: str, area_code: str,
+    phone: str | None = None,
+) -> User:
+    """Self-registration: always and only the volunteer role, on the area chosen."""
+    return create_user(session, username, password, role="volunteer", area_code=area_code,
+                       display_name=display_name, phone=phone)
+
+
+def grant_role(session: Session, user: User, role: str, area_code: str) -> RoleGrant:
+    if role not in ROLES:
+        raise Invalid(f"unknown role {role!r}", errors={"role": [f"one of {ROLES}"]})
+    area = areas.get_area(session, area_code)
+    for grant in user.grants:
+        if grant.role == role and grant.area_id == area.id:
+            return grant
+    grant = RoleGrant(user=user, role=role, area=area)
+    session.add(grant)
+    session.flush()
+    if role == "volunteer":
+        open_wallet(session, user)
+    return grant
+
+
+def open_wallet(session: Session, user: User) -> None:
+    ledger.open_account(session, user.wallet_code, "POINT", "liability", no_overdraft=True,
+                        owner_type="volunteer", owner_id=user.id)
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user {user_id}", user_id=user_id)
+    return user
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    user = find_user(session, username or "")
+    if user is None or not user.active or not check_password(user.password_hash, password or ""):
+        raise Unauthorized("wrong user name or password")
+    return user
+
+
+def issue_token(session: Session, user: User) -> tuple[str, datetime]:
+    token = secrets.token_urlsafe(32)
+    expires_at = now() + TOKEN_LIFETIME
+    session.add(ApiToken(user_id=user.id, token_hash=_digest(token), created_at=now(),
+                         expires_at=expires_at, revoked=False))
+    session.flush()
+    return token, expires_at
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
+    if row is None or row.revoked:
+        return None
+    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
+    if expires_at <= now() or not row.user.active:
+        return None
+    return row.user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

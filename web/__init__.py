@@ -1,0 +1,85 @@
+"""The Flask adapter: app factory, extensions, blueprints, CLI. The only package that imports
+Flask; everything it does goes through the domain services."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_smorest import Api
+
+from .schemas import ErrorSchema
+import ledger
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    instance = config_module.instance_path()
+    app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
+    app.config.update(config_module.from_environment(instance))
+    app.config.update(overrides or {})
+
+    import activities  # noqa: F401  (every package's tables join the metadata)
+    import merchants  # noqa: F401
+    import volunteers  # noqa: F401
+
+    db.init_app(app)
+    with app.app_context():
+        ledger.configure_engine(db.engine)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
+    login_manager.init_app(app)
+    login_manager.login_view = "pages.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
+    api = JindouApi(app)
+
+    from . import api as api_package
+    from . import auth, errors, formatting, pages  # noqa: F401  (auth registers the loader)
+
+    api_package.register(api)
+    _exempt_api_from_csrf(app)
+    app.register_blueprint(pages.bp)
+    formatting.register(app)
+    errors.register(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+class JindouApi(Api):
+    """The OpenAPI document describes our error body, not flask-smorest's default one."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
+def _exempt_api_from_csrf(app: Flask) -> None:
+    """The API authenticates by bearer token only, never by cookie, so a forged cross-site
+    request carries no credentials and needs no CSRF token."""
+    for blueprint in app.blueprints.values():
+        if blueprint.url_prefix and blueprint.url_prefix.startswith("/api/"):
+            csrf.exempt(blueprint)
+
+
+def select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    # Chinese first: English only for a browser that asks for it before any Chinese.
+    best = request.accept_languages.best_match(["zh", "zh-CN", "en"]) if request else None
+    return "en" if best == "en" else default

@@ -1,0 +1,67 @@
+from flask_smorest import Blueprint
+
+import ledger
+from volunteers import access
+from volunteers.errors import Forbidden
+from volunteers.statements import readable_account
+
+from ..auth import actor_required, current_actor
+from ..extensions import db
+from ..schemas import (
+    AccountSchema,
+    EntryArgsSchema,
+    EntryPageSchema,
+    PageArgsSchema,
+    StatementSchema,
+)
+
+blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Accounts and the journal")
+
+
+@blp.route("/accounts/<path:account_code>", methods=["GET"])
+@actor_required()
+@blp.response(200, AccountSchema)
+def get_account(account_code):
+    """An account's balances: administrators over its area; a volunteer their own wallet."""
+    return readable_account(db.session, current_actor(), account_code)
+
+
+@blp.route("/accounts/<path:account_code>/statement", methods=["GET"])
+@actor_required()
+@blp.arguments(PageArgsSchema, location="query")
+@blp.response(200, StatementSchema)
+def statement(args, account_code):
+    """An account's postings, newest first, with the running posted balance."""
+    account = readable_account(db.session, current_actor(), account_code)
+    lines = ledger.statement(db.session, account.code, before_posting_id=args.get("before"),
+                             page_size=args["limit"])
+    next_before = lines[-1].posting_id if len(lines) == args["limit"] else None
+    return {"account": account, "items": lines, "next_before": next_before}
+
+
+@blp.route("/ledger/entries", methods=["GET"])
+@actor_required()
+@blp.arguments(EntryArgsSchema, location="query")
+@blp.response(200, EntryPageSchema)
+def entries(args):
+    """The journal, newest first. Administrators at the root see it all, other
+    administrators filter by an account of their areas; a volunteer sees their own wallet."""
+    actor = current_actor()
+    account = args.get("account")
+    if account is not None:
+        account = readable_account(db.session, actor, account).code
+    elif not access.holds(actor, ("admin",), _root()):
+        if not access.holds(actor, ("volunteer",)):
+            raise Forbidden("name an account of your areas")
+        account = actor.wallet_code
+    items = ledger.entries(db.session, account=account, kind=args.get("kind"),
+                           since=args.get("since"), before_id=args.get("before"),
+                           page_size=args["limit"])
+    next_before = items[-1].id if len(items) == args["limit"] else None
+    return {"items": items, "next_before": next_before}
+
+
+def _root():
+    from volunteers import areas
+
+    return areas.ensure_root(db.session)

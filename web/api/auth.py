@@ -1,0 +1,44 @@
+from flask_smorest import Blueprint
+
+from volunteers import users
+
+from ..db import commit
+from ..extensions import db, limiter
+from ..schemas import ErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sign-up")
+
+
+def login_limit():
+    from flask import current_app
+
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+@blp.route("/tokens", methods=["POST"])
+@limiter.limit(login_limit)
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenSchema)
+@blp.alt_response(401, schema=ErrorSchema)
+@blp.alt_response(429, schema=ErrorSchema)
+def create_token(payload):
+    """A bearer token for the API (30 days)."""
+    user = users.authenticate(db.session, payload["username"], payload["password"])
+    token, expires_at = users.issue_token(db.session, user)
+    commit()
+    return {"token": token, "expires_at": expires_at}
+
+
+@blp.route("/register", methods=["POST"])
+@limiter.limit(login_limit)
+@blp.arguments(RegisterSchema)
+@blp.response(201, UserSchema)
+@blp.alt_response(409, schema=ErrorSchema)
+def register(payload):
+    """A volunteer account on an area (self-registration)."""
+    user = users.register_volunteer(
+        db.session, payload["username"], payload["password"], payload["display_name"],
+        payload["area"], payload.get("phone"),
+    )
+    commit()
+    return user

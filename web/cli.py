@@ -1,0 +1,107 @@
+"""``jindou``: Flask's CLI (``jindou run``, ``jindou db upgrade``) plus our commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup, FlaskGroup
+
+import ledger
+from ledger import export as ledger_export
+from volunteers import demo, users
+from volunteers.models import ROLES
+
+from .extensions import db
+
+
+def main() -> None:
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, help="Jindou 金豆: volunteer points on a ledger.")()
+
+
+users_cli = AppGroup("users", help="People and their roles.")
+demo_cli = AppGroup("demo", help="Demo data.")
+ledger_cli = AppGroup("ledger", help="Audit and export the points ledger.")
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--area", "area_code", required=True, help="area code; the root is 'root'")
+@click.option("--display-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def create_user(username, role, area_code, display_name, password_stdin):
+    """Create USERNAME with ROLE on AREA (an existing user gets the role added)."""
+    password = (sys.stdin.readline().rstrip("\n") if password_stdin
+                else click.prompt("Password", hide_input=True, confirmation_prompt=True))
+    from volunteers import areas
+    from volunteers.errors import DomainError
+
+    try:
+        if area_code == areas.ROOT_CODE:
+            areas.ensure_root(db.session)
+        existing = users.find_user(db.session, username)
+        if existing is not None:
+            users.grant_role(db.session, existing, role, area_code)
+            user = existing
+        else:
+            user = users.create_user(db.session, username, password, role=role,
+                                     area_code=area_code, display_name=display_name)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    click.echo(f"user {user.username} (id {user.id}): {role} on {area_code}")
+
+
+@demo_cli.command("load")
+def load_demo():
+    """Load the demo data (a second run adds nothing) and print the demo accounts."""
+    summary = demo.load(db.session)
+    db.session.commit()
+    ledger.seal_all(db.session)
+    click.echo("demo data loaded" if summary.created else "demo data already present")
+    click.echo(f"demo accounts (password for all: {demo.DEMO_PASSWORD}):")
+    for name, role, area in summary.accounts:
+        click.echo(f"  {name:<28} {role:<10} {area}")
+
+
+@ledger_cli.command("verify")
+def verify():
+    """Seal queued entries, then check balances, postings, totals and the hash chain."""
+    ledger.seal_all(db.session)
+    report = ledger.verify(db.session)
+    if report.ok:
+        click.echo(f"ok: {report.entries} entries verified")
+        return
+    first = report.first()
+    click.echo(f"bad: {first}", err=True)
+    if len(report.problems) > 1:
+        click.echo(f"({len(report.problems) - 1} more problems)", err=True)
+    sys.exit(1)
+
+
+@ledger_cli.command("seal")
+def seal():
+    """Link entries still queued into the hash chain."""
+    click.echo(f"sealed {ledger.seal_all(db.session)} entries")
+
+
+@ledger_cli.command("export")
+@click.option("--format", "fmt", type=click.Choice(["beancount", "ledger", "csv"]),
+              required=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
+def export(fmt, output):
+    """Write the whole journal as a Beancount file, a ledger/hledger journal or CSV."""
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as stream:
+            ledger_export.write(db.session, fmt, stream)
+    else:
+        ledger_export.write(db.session, fmt, sys.stdout)
+
+
+def register_commands(app) -> None:
+    for group in (users_cli, demo_cli, ledger_cli):
+        app.cli.add_command(group)

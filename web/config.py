@@ -1,0 +1,72 @@
+"""Configuration from the environment (CONTRACT section 2). Secrets that are not set are
+generated once into the instance folder, which git ignores."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key"}
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get("JINDOU_INSTANCE_PATH") or Path.cwd() / "instance").resolve()
+
+
+def database_url(instance: Path) -> str:
+    url = os.environ.get("JINDOU_DATABASE_URL") or f"sqlite:///{instance / 'jindou.sqlite3'}"
+    # A bare postgresql:// URL would pick psycopg2; we ship psycopg 3.
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            url = "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def instance_secret(instance: Path, name: str) -> str:
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def from_environment(instance: Path) -> dict:
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url(instance),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SECRET_KEY": os.environ.get("JINDOU_SECRET_KEY"),
+        "JINDOU_VOUCHER_KEY": os.environ.get("JINDOU_VOUCHER_KEY"),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
+        "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
+        "RATELIMIT_STORAGE_URI": os.environ.get("JINDOU_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("JINDOU_LOGIN_RATE_LIMIT", "10 per minute"),
+        "API_TITLE": "Jindou 金豆 API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        "API_SPEC_OPTIONS": {
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearerAuth": []}],
+            "info": {"description": "Points ledger, programmes and awards of Jindou. "
+                     "Errors: {code, message, errors}. Amounts are integers "
+                     "(*_points in points, *_fen in fen)."},
+        },
+    }
+    for key, filename in SECRET_FILES.items():
+        if not config[key]:
+            config[key] = instance_secret(instance, filename)
+    return config

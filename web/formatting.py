@@ -1,0 +1,56 @@
+"""zh-CN first formatting of points, money and moments for templates."""
+
+from datetime import UTC, datetime
+
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import lazy_gettext as _l
+
+FEN_PER_YUAN = 100
+
+ENTRY_KINDS = {
+    "funding": _l("Programme funding"),
+    "manual_award": _l("Award"),
+    "report_reward": _l("Report reward"),
+    "service_hours": _l("Service hours"),
+    "wish_reward": _l("Micro-wish reward"),
+    "voucher_hold": _l("Voucher reserved"),
+    "voucher_redeem": _l("Voucher redeemed"),
+    "hold_post": _l("Hold posted"),
+    "hold_void": _l("Hold released"),
+    "hold_expire": _l("Hold expired"),
+    "donation": _l("Donation"),
+    "cash_out": _l("Cash-out"),
+    "expiry": _l("Points expired"),
+    "reversal": _l("Correction"),
+    "ranking_bonus": _l("Year-end bonus"),
+    "daily_checkin": _l("Daily check-in"),
+}
+
+
+def points(value: int | None) -> str:
+    return format_decimal(value or 0, locale=get_locale())
+
+
+def signed_points(value: int) -> str:
+    return ("+" if value > 0 else "") + points(value)
+
+
+def yuan(amount_fen: int | None) -> str:
+    return format_currency((amount_fen or 0) / FEN_PER_YUAN, "CNY", locale=get_locale())
+
+
+def moment(value: datetime | None, style: str = "medium") -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return format_datetime(value, style)
+
+
+def entry_kind(kind: str) -> str:
+    return str(ENTRY_KINDS[kind]) if kind in ENTRY_KINDS else kind
+
+
+def register(app) -> None:
+    app.jinja_env.filters.update(points=points, signed_points=signed_points, yuan=yuan,
+                                 moment=moment, entry_kind=entry_kind)

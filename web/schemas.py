@@ -1,0 +1,200 @@
+"""One marshmallow schema per payload; the OpenAPI document is built from these."""
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from ledger import MAX_AMOUNT
+
+MAX_PAGE_SIZE = 200
+
+
+class StrictInteger(fields.Integer):
+    """An integer and nothing else: no "5", no 5.0, no true."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def Amount(**kwargs):  # noqa: N802 (a field factory reads like a field)
+    return StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT), **kwargs)
+
+
+class ErrorSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "insufficient_points"})
+    message = fields.String(required=True)
+    errors = fields.Dict(metadata={"description": "field errors, for validation_error"})
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                             load_only=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True)
+    expires_at = fields.DateTime(required=True)
+
+
+class RegisterSchema(Schema):
+    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$"))
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=8, max=256))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
+
+
+class GrantSchema(Schema):
+    role = fields.String()
+    area = fields.Function(lambda grant: grant.area.code)
+
+
+class WalletSchema(Schema):
+    posted_points = fields.Integer()
+    pending_points = fields.Integer()
+    available_points = fields.Integer()
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    area = fields.Function(lambda user: user.area.code)
+    roles = fields.List(fields.String())
+    grants = fields.List(fields.Nested(GrantSchema))
+
+
+class MeSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    area = fields.String()
+    roles = fields.List(fields.String())
+    grants = fields.List(fields.Nested(GrantSchema))
+    wallet = fields.Nested(WalletSchema, allow_none=True)
+
+
+class ProgrammeCreateSchema(Schema):
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$"))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    points_per_yuan = StrictInteger(required=True, validate=validate.Range(min=1, max=10_000))
+    award_approval_threshold_points = StrictInteger(validate=validate.Range(min=1, max=MAX_AMOUNT))
+
+
+class ProgrammeSchema(Schema):
+    code = fields.String()
+    name = fields.String()
+    area = fields.Function(lambda programme: programme.area.code)
+    points_per_yuan = fields.Integer()
+    award_approval_threshold_points = fields.Integer()
+    fund_fen = fields.Integer()
+    budget_points = fields.Integer()
+
+
+class FundingRequestSchema(Schema):
+    amount_fen = Amount()
+    source = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class FundingSchema(Schema):
+    entry_id = fields.Integer()
+    programme = fields.String()
+    amount_fen = fields.Integer()
+    amount_points = fields.Integer()
+    source = fields.String()
+
+
+class AwardRequestSchema(Schema):
+    volunteer_id = StrictInteger(required=True, validate=validate.Range(min=1))
+    amount_points = Amount()
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class AwardDecisionSchema(Schema):
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class AwardSchema(Schema):
+    id = fields.Integer()
+    programme = fields.Function(lambda award: award.programme.code)
+    volunteer_id = fields.Integer()
+    amount_points = fields.Integer()
+    reason = fields.String()
+    status = fields.String(metadata={"description": "posted, awaiting_approval or rejected"})
+    entry_id = fields.Integer(allow_none=True)
+    requested_by = fields.Function(lambda award: award.requested_by.username)
+    created_at = fields.DateTime()
+
+
+class AccountSchema(Schema):
+    code = fields.String()
+    unit = fields.String()
+    kind = fields.String()
+    posted = fields.Integer()
+    pending = fields.Integer()
+    available = fields.Integer()
+    closed = fields.Boolean()
+    no_overdraft = fields.Boolean()
+
+
+class PageArgsSchema(Schema):
+    before = StrictInteger(validate=validate.Range(min=1),
+                           metadata={"description": "ids below this one (the next page)"})
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+
+
+class StatementLineSchema(Schema):
+    posting_id = fields.Integer()
+    entry_id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    reference = fields.String(allow_none=True)
+    memo = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    amount = fields.Integer()
+    posted_after = fields.Integer(allow_none=True)
+
+
+class StatementSchema(Schema):
+    account = fields.Nested(AccountSchema)
+    items = fields.List(fields.Nested(StatementLineSchema))
+    next_before = fields.Integer(allow_none=True)
+
+
+class EntryArgsSchema(PageArgsSchema):
+    account = fields.String(validate=validate.Length(min=1, max=120))
+    kind = fields.String(validate=validate.Length(min=1, max=40))
+    since = fields.DateTime()
+
+
+class PostingSchema(Schema):
+    account = fields.Function(lambda posting: posting.account.code)
+    unit = fields.String()
+    amount = fields.Integer()
+    posted_after = fields.Integer(allow_none=True)
+
+
+class EntrySchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    status = fields.String()
+    reference = fields.String(allow_none=True)
+    memo = fields.String(allow_none=True)
+    created_by = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    pending_id = fields.Integer(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
+    hash = fields.String()
+    postings = fields.List(fields.Nested(PostingSchema))
+
+
+class EntryPageSchema(Schema):
+    items = fields.List(fields.Nested(EntrySchema))
+    next_before = fields.Integer(allow_none=True)
