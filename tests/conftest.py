@@ -32,3 +32,43 @@ def engine(database, database_url):
 def session(engine):
     with Session(engine) as session:
         yield session
+
+
+@pytest.fixture
+def app(database_url, tmp_path, monkeypatch):
+    """The real app on this test's database (schema built by tests.databases)."""
+    from web import create_app
+
+    monkeypatch.setenv("JINDOU_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app({
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "TESTING": True,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    })
+    yield app
+    from web.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def world(app):
+    """A small programme world: areas, staff, volunteers, a funded programme."""
+    from tests.web_support import build_world
+
+    return build_world(app)
+
+
+@pytest.fixture
+def api(app, world):
+    from tests.web_support import ApiClient
+
+    return ApiClient(app)

@@ -14,7 +14,7 @@ from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, User
 from volunteers.statements import readable_account, wallet_summary
 
-from .db import commit
+from .transactions import commit
 from .extensions import db, limiter
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
 

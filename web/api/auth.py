@@ -2,7 +2,7 @@ from flask_smorest import Blueprint
 
 from volunteers import users
 
-from ..db import commit
+from ..transactions import commit
 from ..extensions import db, limiter
 from ..schemas import ErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 

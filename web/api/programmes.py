@@ -4,7 +4,7 @@ import ledger
 from volunteers import programmes
 
 from ..auth import actor_required, current_actor
-from ..db import commit
+from ..transactions import commit
 from ..extensions import db
 from ..schemas import (
     AwardDecisionSchema,
