@@ -78,12 +78,13 @@ def ledger_snapshot(app) -> dict:
         accounts = {a.code: (a.posted, a.pending_in, a.pending_out)
                     for a in session.scalars(db.select(ledger.Account))}
         entries = session.scalar(db.select(db.func.count()).select_from(ledger.Entry))
-        session.remove() if hasattr(session, "remove") else None
+        session.remove()
         return {"accounts": accounts, "entries": entries}
 
 
 class ApiClient:
-    """The test client with bearer tokens: ``api.post("/programmes", as_="root_admin", json=...)``."""
+    """The test client with bearer tokens:
+    ``api.post("/programmes", as_="root_admin", json=...)``."""
 
     def __init__(self, app):
         self.app = app

@@ -8,11 +8,11 @@ from pathlib import Path
 from flask import Flask, request, session
 from flask_smorest import Api
 
-from .schemas import ErrorSchema
 import ledger
 
 from . import config as config_module
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .schemas import ErrorSchema
 
 MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
 

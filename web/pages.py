@@ -14,9 +14,9 @@ from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, User
 from volunteers.statements import readable_account, wallet_summary
 
-from .transactions import commit
 from .extensions import db, limiter
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
+from .transactions import commit
 
 bp = Blueprint("pages", __name__)
 STATEMENT_PAGE_SIZE = 30

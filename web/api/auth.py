@@ -2,9 +2,9 @@ from flask_smorest import Blueprint
 
 from volunteers import users
 
-from ..transactions import commit
 from ..extensions import db, limiter
 from ..schemas import ErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
+from ..transactions import commit
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sign-up")
 

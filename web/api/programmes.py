@@ -4,7 +4,6 @@ import ledger
 from volunteers import programmes
 
 from ..auth import actor_required, current_actor
-from ..transactions import commit
 from ..extensions import db
 from ..schemas import (
     AwardDecisionSchema,
@@ -16,6 +15,7 @@ from ..schemas import (
     ProgrammeCreateSchema,
     ProgrammeSchema,
 )
+from ..transactions import commit
 from . import IDEMPOTENCY_HEADER, idempotency_key
 
 blp = Blueprint("programmes", __name__, url_prefix="/api/v1",
