@@ -89,6 +89,16 @@ def seal():
     click.echo(f"sealed {ledger.seal_all(db.session)} entries")
 
 
+@ledger_cli.command("expire-holds")
+@click.option("--max-holds", default=500, show_default=True, type=click.IntRange(1, 10_000))
+def expire_holds(max_holds):
+    """Void holds past their deadline, so their points are spendable again (run from cron)."""
+    expired = ledger.expire_holds(db.session, max_holds=max_holds)
+    db.session.commit()
+    ledger.seal_all(db.session)
+    click.echo(f"expired {len(expired)} holds")
+
+
 @ledger_cli.command("export")
 @click.option("--format", "fmt", type=click.Choice(["beancount", "ledger", "csv"]),
               required=True)

@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 
 import ledger
 from volunteers import programmes
+from volunteers.errors import NotInYourArea
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
@@ -65,9 +66,10 @@ def create_programme(payload):
 @actor_required()
 @blp.response(200, ProgrammeSchema)
 def get_programme(code):
+    """A programme and its fund and budget, for anyone it concerns."""
     programme = programmes.get_programme(db.session, code)
     if programme not in programmes.visible_programmes(db.session, current_actor()):
-        programmes.access.require(current_actor(), ("admin",), programme.area)
+        raise NotInYourArea(f"programme {code} is outside your areas", programme=code)
     return programme_view(programme)
 
 
