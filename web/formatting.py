@@ -28,7 +28,7 @@ ENTRY_KINDS = {
 
 
 def points(value: int | None) -> str:
-    return format_decimal(value or 0, locale=get_locale())
+    return format_decimal(value or 0)
 
 
 def signed_points(value: int) -> str:
@@ -36,7 +36,8 @@ def signed_points(value: int) -> str:
 
 
 def yuan(amount_fen: int | None) -> str:
-    return format_currency((amount_fen or 0) / FEN_PER_YUAN, "CNY", locale=get_locale())
+    # Flask-Babel formats in the request's locale; its helpers take no locale argument.
+    return format_currency((amount_fen or 0) / FEN_PER_YUAN, "CNY")
 
 
 def moment(value: datetime | None, style: str = "medium") -> str:
@@ -54,3 +55,5 @@ def entry_kind(kind: str) -> str:
 def register(app) -> None:
     app.jinja_env.filters.update(points=points, signed_points=signed_points, yuan=yuan,
                                  moment=moment, entry_kind=entry_kind)
+    # Flask-Babel 4 puts only the gettext family into Jinja; base.html needs the locale too.
+    app.jinja_env.globals["get_locale"] = get_locale
