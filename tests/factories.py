@@ -35,3 +35,18 @@ def move(session, source: str, target: str, amount: int, *, kind="transfer", ide
     return ledger.post(session, idempotency_key=idem or key(kind), kind=kind,
                        postings=[Posting(source, -amount, "POINT"),
                                  Posting(target, amount, "POINT")])
+
+
+def merchant(session, merchant_id: int = 1) -> str:
+    """A merchant's account for accepted points (no overdraft flag, as in the chart)."""
+    code = f"merchant:{merchant_id}:accepted"
+    ledger.open_account(session, code, "POINT", "liability")
+    return code
+
+
+def voucher_hold(session, source: str, target: str, amount: int, expires_at, *, idem=None):
+    """A hold of ``amount`` points from ``source`` to ``target`` until ``expires_at``."""
+    return ledger.hold(session, idempotency_key=idem or key("hold"), kind="voucher_hold",
+                       postings=[Posting(source, -amount, "POINT"),
+                                 Posting(target, amount, "POINT")],
+                       expires_at=expires_at)
