@@ -90,7 +90,7 @@ class ProgrammeCreateSchema(Schema):
 class ProgrammeSchema(Schema):
     code = fields.String()
     name = fields.String()
-    area = fields.Function(lambda programme: programme.area.code)
+    area = fields.String(metadata={"description": "the area's code"})
     points_per_yuan = fields.Integer()
     award_approval_threshold_points = fields.Integer()
     fund_fen = fields.Integer()

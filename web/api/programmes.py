@@ -29,7 +29,7 @@ def programme_view(programme):
     return {
         "code": programme.code,
         "name": programme.name,
-        "area": programme.area,
+        "area": programme.area.code,
         "points_per_yuan": programme.points_per_yuan,
         "award_approval_threshold_points": programme.award_approval_threshold_points,
         "fund_fen": balances[programme.account("fund")].available,
