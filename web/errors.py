@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ledger import LedgerError
@@ -85,6 +86,13 @@ def handle_http_exception(error: HTTPException):
     return error_response(status, code, str(message), errors)
 
 
+def handle_integrity_error(error: IntegrityError):
+    """Two requests raced for the same unique thing (a user name, a code): the loser hears
+    that it exists, as it would have had it come second."""
+    log.info("integrity error answered as conflict: %s", error.orig)
+    return error_response(409, "conflict", "that already exists or is being created")
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -97,4 +105,5 @@ def register(app) -> None:
     app.register_error_handler(LedgerError, handle_ledger_error)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(Exception, handle_unexpected)
