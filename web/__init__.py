@@ -80,6 +80,10 @@ def select_locale() -> str:
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
-    # Chinese first: English only for a browser that asks for it before any Chinese.
-    best = request.accept_languages.best_match(["zh", "zh-CN", "en"]) if request else None
-    return "en" if best == "en" else default
+    # Chinese first: English only for a browser that asks for it before any Chinese. Compare
+    # primary tags: werkzeug's best_match would pick "en" over an unlisted zh-TW or zh-Hans-CN.
+    for language, quality in request.accept_languages if request else ():
+        primary = language.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in ("zh", "en"):
+            return "en" if primary == "en" else default
+    return default
