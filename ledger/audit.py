@@ -48,6 +48,7 @@ def verify(session: Session) -> Report:
     _verify_chain(session, report)
     _verify_balances(session, report)
     _verify_totals(session, report)
+    _verify_running_balances(session, report)
     return report
 
 
@@ -173,3 +174,30 @@ def _verify_totals(session: Session, report: Report) -> None:
             report.problems.append(Problem(
                 f"yearly totals for {key[1]} {key[2]} are {stored.get(key)}, "
                 f"postings say {expected.get(key)}", account=codes.get(key[0])))
+
+
+def _verify_running_balances(session: Session, report: Report) -> None:
+    """Statements and ``balance_at`` read each posting's running balance and moment instead of
+    the journal, so both must still follow from the postings before them."""
+    rows = session.execute(
+        select(Posting.account_id, Posting.entry_id, Posting.amount, Posting.posted_after,
+               Posting.created_at, Entry.status, Entry.created_at.label("entry_created_at"))
+        .join(Entry, Entry.id == Posting.entry_id)
+        .order_by(Posting.account_id, Posting.id)
+    ).yield_per(VERIFY_BATCH_ENTRIES)
+    codes = dict(session.execute(select(Account.id, Account.code)).all())
+    account_id, running = None, 0
+    for row in rows:
+        if row.account_id != account_id:
+            account_id, running = row.account_id, 0
+        expected = None
+        if row.status == "posted":
+            running += row.amount
+            expected = running
+        if row.posted_after != expected:
+            report.problems.append(Problem(
+                f"running balance of {codes.get(row.account_id)} is {row.posted_after}, "
+                f"its postings say {expected}", row.entry_id))
+        if rules.timestamp_text(row.created_at) != rules.timestamp_text(row.entry_created_at):
+            report.problems.append(Problem("a posting's moment differs from its entry's",
+                                           row.entry_id))

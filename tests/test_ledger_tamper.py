@@ -250,7 +250,8 @@ def test_random_writes_keep_every_entry_balanced_and_the_ledger_verifiable(templ
 # --- tampering -------------------------------------------------------------------------------
 
 ENTRY_TEXT_FIELDS = ("kind", "memo", "reference", "created_by", "idempotency_key")
-EDITS = ("posting_amount", "posting_account", "entry_text", "entry_status", "entry_hash",
+EDITS = ("posting_amount", "posting_account", "posting_posted_after", "posting_created_at",
+         "entry_text", "entry_status", "entry_hash",
          "entry_created_at", "delete_newest_entry")
 CHAIN_EDITS = ("link_prev_hash", "link_hash", "link_entry", "link_seq", "delete_link")
 
@@ -287,6 +288,8 @@ def tamper(path: Path, data, edit: str) -> str:
                 value = data.draw(st.sampled_from([a for a in accounts if a != account_id]))
                 connection.execute("UPDATE ledger_postings SET account_id = ? WHERE id = ?",
                                    (value, posting_id))
+        elif edit in ("posting_posted_after", "posting_created_at"):
+            tamper_posting_cache(connection, rows, data, edit)
         elif edit == "entry_text":
             column = data.draw(st.sampled_from(ENTRY_TEXT_FIELDS))
             (current,) = rows(f"SELECT {column} FROM ledger_entries WHERE id = ?", entry_id)[0]
@@ -329,6 +332,22 @@ def tamper(path: Path, data, edit: str) -> str:
     finally:
         connection.close()
     return edit
+
+
+def tamper_posting_cache(connection, rows, data, edit: str) -> None:
+    """What statements and balance_at read instead of the journal."""
+    posting_id, posted_after, created_at = data.draw(st.sampled_from(rows(
+        "SELECT id, posted_after, created_at FROM ledger_postings ORDER BY id")))
+    if edit == "posting_posted_after":
+        choices = st.integers(-10**6, 10**6) if posted_after is None else (
+            st.none() | st.integers(1, 10**6).map(lambda delta: posted_after + delta))
+        connection.execute("UPDATE ledger_postings SET posted_after = ? WHERE id = ?",
+                           (data.draw(choices), posting_id))
+    else:
+        moment = datetime.fromisoformat(created_at) - timedelta(
+            microseconds=data.draw(st.integers(1, 10**10)))
+        connection.execute("UPDATE ledger_postings SET created_at = ? WHERE id = ?",
+                           (moment.strftime("%Y-%m-%d %H:%M:%S.%f"), posting_id))
 
 
 def tamper_chain(connection, rows, data, edit: str) -> None:
