@@ -475,6 +475,20 @@ def test_a_reversal_restores_balances_and_counts_against_the_original_kind(sessi
     assert ledger.verify(session).ok
 
 
+def test_a_reversal_in_the_next_year_counts_against_the_year_of_the_original(session, clock):
+    wallet = factories.wallet(session, 1)
+    clock.moment = datetime(2023, 12, 31, 15, 0, 0, tzinfo=UTC)  # 23:00 in Chengdu
+    reward = award(session, wallet, 80, kind="report_reward")
+    clock.moment = datetime(2023, 12, 31, 16, 30, 0, tzinfo=UTC)  # 00:30 on 1 January
+    award(session, wallet, 15, kind="report_reward")
+    ledger.reverse(session, reward.entry_id, idempotency_key="reverse:1")
+    session.commit()
+    assert ledger.yearly_totals(session, [wallet], 2023, ["report_reward"]) == {wallet: 0}
+    assert ledger.yearly_totals(session, [wallet], 2024, ["report_reward"]) == {wallet: 15}
+    ledger.seal_all(session)
+    assert ledger.verify(session).problems == []
+
+
 def test_a_reversal_that_would_overdraw_is_refused(session):
     wallet = factories.wallet(session, 1)
     shop = factories.merchant(session, 7)
