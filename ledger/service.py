@@ -153,6 +153,115 @@ def post(
     )
 
 
+MAX_BATCH_ENTRIES = 5_000
+# A batch is retried when a concurrent twin takes one of its keys mid-flight; each retry
+# answers at least one more key, so a few suffice.
+MAX_BATCH_ATTEMPTS = 4
+
+
+def post_many(session: Session, entries) -> list[Result]:
+    """Posted entries in one go, as if ``post`` were called for each in order: the same
+    checks, idempotency, balances, running balances, yearly totals and sealing queue.
+
+    ``entries`` holds dicts of ``post``'s keyword arguments (``idempotency_key``, ``kind``,
+    ``postings``, optionally ``reference``, ``memo``, ``actor``). All or nothing: the first
+    refusal raises its ``LedgerError`` (``details["index"]`` names the entry) and none of the
+    batch is written. On PostgreSQL the batch is one ``ledger_post_many`` call.
+    """
+    entries = list(entries)
+    if len(entries) > MAX_BATCH_ENTRIES:
+        raise errors.InvalidEntry(f"a batch takes at most {MAX_BATCH_ENTRIES} entries")
+    plans = [
+        _plan(entry["idempotency_key"], entry["kind"], entry["postings"],
+              entry.get("reference"), entry.get("memo"), entry.get("actor"), status="posted")
+        for entry in entries
+    ]
+    if not plans:
+        return []
+    session.flush()
+    codes = {code for plan in plans for code in plan.codes}
+    try:
+        if session.get_bind().dialect.name == "postgresql":
+            return _post_many_in_postgres(session, plans)
+        with session.begin_nested():
+            return [_post_numbered(session, index, plan) for index, plan in enumerate(plans)]
+    finally:
+        _expire_cached_accounts(session, codes)
+
+
+def _post_numbered(session: Session, index: int, plan: Plan) -> Result:
+    try:
+        return _result(_execute_with_core(session, plan))
+    except errors.LedgerError as error:
+        error.details["index"] = index
+        raise
+
+
+def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
+    from sqlalchemy import text
+
+    first: dict[str, Plan] = {}
+    for plan in plans:
+        key = plan.entry["idempotency_key"]
+        if key in first and first[key].entry["fingerprint"] != plan.entry["fingerprint"]:
+            raise errors.IdempotencyConflict(
+                f"idempotency key {key} is used twice in the batch for different entries")
+        first.setdefault(key, plan)
+    answered: dict[str, Result] = {}
+    waiting = list(first.values())
+    for _ in range(MAX_BATCH_ATTEMPTS):
+        if not waiting:
+            break
+        outcome = session.execute(text("SELECT ledger_post_many(CAST(:batch AS jsonb))"),
+                                  {"batch": json.dumps(_batch_document(waiting))}).scalar_one()
+        if outcome["result"] == "created":
+            answered.update((key, Result(entry_id, True))
+                            for key, entry_id in outcome["ids"].items())
+            waiting = []
+        elif outcome["result"] == "existing":
+            for key, entry_id, fingerprint in outcome["found"]:
+                if fingerprint != first[key].entry["fingerprint"]:
+                    raise errors.IdempotencyConflict(
+                        "this idempotency key was used for a different entry", entry_id=entry_id)
+                answered[key] = Result(entry_id, False)
+            waiting = [plan for plan in waiting if plan.entry["idempotency_key"] not in answered]
+        elif outcome["result"] != "retry":
+            index = plans.index(waiting[outcome["index"]])
+            try:
+                _result(outcome)
+            except errors.LedgerError as error:
+                error.details["index"] = index
+                raise
+    if waiting:
+        raise errors.LedgerError("the batch kept racing concurrent writers; try again")
+    results, seen = [], set()
+    for plan in plans:
+        key = plan.entry["idempotency_key"]
+        result = answered[key]
+        results.append(Result(result.entry_id, False) if key in seen else result)
+        seen.add(key)
+    return results
+
+
+def _batch_document(plans: list[Plan]) -> dict:
+    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for plan in plans:
+        for code, year, kind, credited, debited in plan.totals:
+            total = totals[code, year, kind]
+            total[0] += credited
+            total[1] += debited
+    return {
+        "codes": sorted({code for plan in plans for code in plan.codes}),
+        "entries": [
+            {"entry": {name: rules.timestamp_text(value) if isinstance(value, datetime)
+                       else value for name, value in plan.entry.items()},
+             "postings": [[p.account, p.unit, p.amount] for p in plan.postings]}
+            for plan in plans
+        ],
+        "totals": [[*key, credited, debited] for key, (credited, debited) in totals.items()],
+    }
+
+
 def hold(
     session: Session,
     *,
@@ -380,6 +489,9 @@ def _execute(session: Session, plan: Plan) -> Result:
     else:
         outcome = _execute_with_core(session, plan)
     _expire_cached_accounts(session, plan.codes)
+    if outcome["result"] == "created":
+        # Tells whoever commits that there is something for ``chain.seal`` to link.
+        session.info["ledger_unsealed"] = True
     return _result(outcome)
 
 
@@ -399,8 +511,8 @@ def _result(outcome: dict) -> Result:
     if verdict == "unit_mismatch":
         raise errors.UnitMismatch(f"account {account} counts another unit", account=account)
     if verdict == "insufficient":
-        error = errors.InsufficientFunds if outcome.get("unit") == "CNY" else errors.InsufficientPoints
-        raise error(
+        cny = outcome.get("unit") == "CNY"
+        raise (errors.InsufficientFunds if cny else errors.InsufficientPoints)(
             f"account {account} has {outcome['available']} available",
             account=account, available=outcome["available"],
         )
