@@ -144,7 +144,8 @@ class AccountSchema(Schema):
 
 
 class PageArgsSchema(Schema):
-    before = StrictInteger(validate=validate.Range(min=1),
+    # A query string holds text: "before=42" must parse, so not StrictInteger here.
+    before = fields.Integer(validate=validate.Range(min=1),
                            metadata={"description": "ids below this one (the next page)"})
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
 
