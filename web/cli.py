@@ -105,11 +105,14 @@ def expire_holds(max_holds):
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
 def export(fmt, output):
     """Write the whole journal as a Beancount file, a ledger/hledger journal or CSV."""
+    # The exporter asks the Session itself whether a transaction is open (to read one
+    # snapshot); the scoped_session proxy does not answer that, so hand it the Session.
+    session = db.session()
     if output:
         with open(output, "w", encoding="utf-8", newline="") as stream:
-            ledger_export.write(db.session, fmt, stream)
+            ledger_export.write(session, fmt, stream)
     else:
-        ledger_export.write(db.session, fmt, sys.stdout)
+        ledger_export.write(session, fmt, sys.stdout)
 
 
 def register_commands(app) -> None:
