@@ -66,16 +66,20 @@ def balances(session: Session, codes) -> dict[str, Balance]:
 def balance_at(session: Session, code: str, moment: datetime) -> int:
     """The posted balance as it stood at ``moment``: the running balance of the account's
     last posting made by then (an index seek, not a sum over the journal)."""
-    account_id = _account_id(session, code)
     moment = rules.as_utc(moment)
-    posted_after = session.scalar(
+    last_posted_after = (
         select(Posting.posted_after)
-        .where(Posting.account_id == account_id, Posting.created_at <= moment,
+        .where(Posting.account_id == Account.id, Posting.created_at <= moment,
                Posting.posted_after.is_not(None))
         .order_by(Posting.created_at.desc(), Posting.id.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    return posted_after or 0
+    # One round trip: the account and its last running balance by then.
+    row = session.execute(select(Account.id, last_posted_after).where(Account.code == code)).first()
+    if row is None:
+        raise errors.UnknownAccount(f"no account {code}", account=code)
+    return row[1] or 0
 
 
 def statement(
