@@ -235,7 +235,9 @@ def test_a_volunteer_reads_only_their_own_account(client, world):
 def test_an_admin_reads_the_fund_in_yuan(client, world):
     login(client, "root_admin")
     html = text_of(client.get(f"/accounts/{world.fund}"))
-    assert "账户流水" in html and "项目注资" in html and "¥10,000.00" in html
+    assert "账户流水" in html and "项目注资" in html
+    assert re.search(r'<dd>¥10,000.00</dd>', html)
+    assert "+¥10,000.00" in html and "余额 ¥10,000.00" in html  # fen shown as yuan
 
 
 def test_language_switch_changes_the_page_text(client, world):
