@@ -4,8 +4,11 @@ It lives in the ledger because the ledger imports nothing of ours; the other pac
 Flask-SQLAlchemy (``SQLAlchemy(model_class=Base)`` in ``web/``) build on it.
 """
 
-from sqlalchemy import MetaData
+from datetime import UTC
+
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -14,6 +17,29 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator):
+    """A moment stored as UTC and always read back as an aware UTC datetime. PostgreSQL keeps
+    the zone itself; SQLite keeps only a timestamp's digits, so without this a moment given in
+    China time would be stored eight hours off and come back naive."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -9,7 +9,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .db import Base
+from .db import Base, UtcDateTime
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
 Id = BigInteger().with_variant(Integer(), "sqlite")
@@ -46,7 +45,7 @@ class Account(Base):
     posted: Mapped[int] = mapped_column(BigInteger, default=0)
     pending_in: Mapped[int] = mapped_column(BigInteger, default=0)
     pending_out: Mapped[int] = mapped_column(BigInteger, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     @property
     def pending(self) -> int:
@@ -77,7 +76,7 @@ class Entry(Base):
     reference: Mapped[str | None] = mapped_column(String(120))
     memo: Mapped[str | None] = mapped_column(String(500))
     created_by: Mapped[str | None] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(10))
     # A posting or voiding entry names the hold it settles; unique, so a hold settles once.
     pending_id: Mapped[int | None] = mapped_column(
@@ -86,7 +85,7 @@ class Entry(Base):
     reverses_id: Mapped[int | None] = mapped_column(
         Id, ForeignKey("ledger_entries.id"), unique=True
     )
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # SHA-256 of the entry's content and postings (``rules.content_hash``).
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -115,7 +114,7 @@ class Posting(Base):
     # The account's posted balance just after this posting (NULL for a hold's postings):
     # statements and point-in-time balances read it instead of summing the journal.
     posted_after: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     entry: Mapped[Entry] = relationship(back_populates="postings")
     account: Mapped[Account] = relationship(lazy="joined")
@@ -154,7 +153,7 @@ class ChainLink(Base):
     entry_id: Mapped[int] = mapped_column(Id, ForeignKey("ledger_entries.id"), unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    sealed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sealed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class ChainHead(Base):

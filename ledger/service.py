@@ -346,11 +346,14 @@ def expire_holds(
         .order_by(Entry.id)
         .limit(max_holds)
     ).all()
-    return [
-        void_hold(session, entry_id, idempotency_key=f"hold-expire:{entry_id}",
-                  kind="hold_expire", memo="expired", actor="system")
-        for entry_id in due
-    ]
+    expired = []
+    for entry_id in due:
+        try:
+            expired.append(void_hold(session, entry_id, idempotency_key=f"hold-expire:{entry_id}",
+                                     kind="hold_expire", memo="expired", actor="system"))
+        except errors.HoldNotPending:
+            continue  # settled by a merchant's scan since we looked: nothing left to expire
+    return expired
 
 
 def reverse(

@@ -2,6 +2,11 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.databases import TestDatabase
+from volunteers import passwords
+
+# Tests create hundreds of users: a cheaper scrypt cost keeps them fast. The cost is stored in
+# each hash, so checking works the same; production keeps the default.
+passwords.SCRYPT_N = 2**10
 
 
 @pytest.fixture(

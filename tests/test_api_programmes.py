@@ -286,3 +286,14 @@ def test_awaiting_awards_are_listed_by_area(api, world):
     award_id = award(api, world, amount_points=500).get_json()["id"]
     assert [a["id"] for a in api.get("/awards", as_="xindu_admin").get_json()] == [award_id]
     assert api.get("/awards", as_="wuhua_admin").get_json() == []
+
+
+def test_an_award_to_a_volunteer_outside_the_programmes_area_is_refused(app, api, world):
+    before = ledger_snapshot(app)
+    response = api.post("/programmes/fengxingxia/awards", as_="root_admin",
+                        json={"volunteer_id": world.ids["kunming_volunteer"],
+                              "amount_points": 10, "reason": "跨区奖励"})
+    assert response.status_code == 422
+    assert response.get_json()["code"] == "validation_error"
+    assert "volunteer_id" in response.get_json()["errors"]
+    assert ledger_snapshot(app) == before

@@ -711,3 +711,18 @@ def test_verify_names_a_cached_balance_that_differs_from_its_postings(session):
     report = ledger.verify(session)
     assert not report.ok
     assert [problem.account for problem in report.problems] == [wallet]
+
+
+def test_moments_come_back_as_aware_utc_on_every_database(session):
+    code = factories.wallet(session, 1, points=10)
+    china = timezone(timedelta(hours=8))
+    deadline = datetime(2027, 1, 1, 8, 0, tzinfo=china)
+    held = ledger.hold(session, idempotency_key=factories.key("hold"), kind="voucher_hold",
+                       postings=[Posting(code, -5, "POINT"), Posting("world:points", 5, "POINT")],
+                       expires_at=deadline)
+    session.commit()
+    session.expire_all()
+    entry = ledger.get_entry(session, held.entry_id)
+    assert entry.expires_at == deadline
+    assert entry.expires_at.utcoffset() == timedelta(0)
+    assert entry.created_at.tzinfo is not None

@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -15,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ledger.db import Base
+from ledger.db import Base, UtcDateTime
 
 AREA_LEVELS = ("root", "district", "street", "community", "grid", "courtyard")
 ROLES = ("volunteer", "organiser", "reviewer", "merchant", "admin")
@@ -61,7 +60,7 @@ class User(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     area: Mapped[Area] = relationship(lazy="joined")
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -119,8 +118,8 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()
@@ -142,7 +141,7 @@ class Programme(Base):
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
     points_per_yuan: Mapped[int] = mapped_column(Integer)
     award_approval_threshold_points: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     area: Mapped[Area] = relationship(lazy="joined")
 
@@ -175,8 +174,8 @@ class Award(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     fingerprint: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id], lazy="joined")

@@ -158,6 +158,9 @@ def request_award(
     if not access.holds(volunteer, ("volunteer",)):
         raise NotFound(f"no volunteer {volunteer_id}", volunteer_id=volunteer_id)
     access.require(actor, AWARD_ROLES, volunteer.area)
+    if not programme.area.contains(volunteer.area):
+        raise Invalid(f"volunteer {volunteer_id} is outside the programme's area",
+                      errors={"volunteer_id": [f"not in {programme.area.name}"]})
     award = Award(
         programme=programme, volunteer=volunteer, amount_points=amount_points, reason=reason,
         status="awaiting_approval", requested_by_id=actor.id, idempotency_key=idempotency_key,
