@@ -221,6 +221,7 @@ def test_a_volunteer_cannot_open_the_admin_desk(client, world):
     assert response.status_code == 403
     html = text_of(response)
     assert "出了点问题" in html and 'data-code="forbidden"' in html
+    assert "您无权在此执行该操作。" in html
     assert client.get("/admin/volunteers").status_code == 403
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -32,6 +33,22 @@ HTTP_CODES = {
 LEDGER_STATUS = {"invalid_entry": 422, "not_found": 404, "unit_mismatch": 422}
 
 
+# What a person reads on a page for each code (the API keeps its developer-facing message).
+PAGE_MESSAGES = {
+    "validation_error": _l("Some of what you entered is not valid."),
+    "unauthorized": _l("Please sign in first."),
+    "forbidden": _l("You are not allowed to do this here."),
+    "not_found": _l("We could not find that."),
+    "insufficient_points": _l("Not enough points available."),
+    "insufficient_funds": _l("Not enough money in the fund."),
+    "budget_exhausted": _l("The programme's points budget cannot cover this."),
+    "idempotency_conflict": _l("This request was already made with different details."),
+    "conflict": _l("That conflicts with what is already recorded."),
+    "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
+    "internal_error": _l("Something went wrong on our side. It has been logged."),
+}
+
+
 class ApiError(Exception):
     """An error a view raises directly with its code."""
 
@@ -51,7 +68,9 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
         if errors:
             body["errors"] = errors
         return jsonify(body), status
-    return render_template("error.html", status=status, code=code, message=message), status
+    shown = PAGE_MESSAGES.get(code, message)
+    return render_template("error.html", status=status, code=code, message=shown,
+                           detail=message), status
 
 
 def handle_domain_error(error: DomainError):
