@@ -1,7 +1,5 @@
 """One marshmallow schema per payload; the OpenAPI document is built from these."""
 
-from datetime import UTC
-
 from marshmallow import Schema, ValidationError, fields, validate
 
 from ledger import MAX_AMOUNT
@@ -19,16 +17,6 @@ class StrictInteger(fields.Integer):
         if isinstance(value, bool):
             raise ValidationError("Not a valid integer.")
         return super()._deserialize(value, attr, data, **kwargs)
-
-
-class UtcDateTime(fields.DateTime):
-    """A moment with its offset. SQLite hands stored UTC moments back without a zone, which
-    a client would read as its own local time (eight hours off in China)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return super()._serialize(value, attr, obj, **kwargs)
 
 
 def Amount(**kwargs):  # noqa: N802 (a field factory reads like a field)
@@ -49,7 +37,7 @@ class TokenRequestSchema(Schema):
 
 class TokenSchema(Schema):
     token = fields.String(required=True)
-    expires_at = UtcDateTime(required=True)
+    expires_at = fields.DateTime(required=True)
 
 
 class RegisterSchema(Schema):
@@ -141,7 +129,7 @@ class AwardSchema(Schema):
     status = fields.String(metadata={"description": "posted, awaiting_approval or rejected"})
     entry_id = fields.Integer(allow_none=True)
     requested_by = fields.Function(lambda award: award.requested_by.username)
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
 
 
 class AccountSchema(Schema):
@@ -169,7 +157,7 @@ class StatementLineSchema(Schema):
     status = fields.String()
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
     amount = fields.Integer()
     posted_after = fields.Integer(allow_none=True)
 
@@ -200,10 +188,10 @@ class EntrySchema(Schema):
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
     created_by = fields.String(allow_none=True)
-    created_at = UtcDateTime()
+    created_at = fields.DateTime()
     pending_id = fields.Integer(allow_none=True)
     reverses_id = fields.Integer(allow_none=True)
-    expires_at = UtcDateTime(allow_none=True)
+    expires_at = fields.DateTime(allow_none=True)
     hash = fields.String()
     postings = fields.List(fields.Nested(PostingSchema))
 
