@@ -40,23 +40,31 @@ def session(engine):
 
 
 @pytest.fixture
-def app(database_url, tmp_path, monkeypatch):
-    """The real app on this test's database (schema built by tests.databases)."""
+def make_app(database_url, tmp_path, monkeypatch):
+    """Builds the real app on this test's database (schema built by tests.databases), with
+    config overrides; every app built is closed after the test."""
     from web import create_app
-
-    monkeypatch.setenv("JINDOU_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "RATELIMIT_ENABLED": False,
-        "SERVER_NAME": None,
-    })
-    yield app
     from web.extensions import db
 
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    monkeypatch.setenv("JINDOU_INSTANCE_PATH", str(tmp_path / "instance"))
+    built = []
+
+    def build(**overrides):
+        config = {"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True,
+                  "RATELIMIT_ENABLED": False}
+        built.append(create_app(config | overrides))
+        return built[-1]
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -485,22 +485,9 @@ def test_a_programme_on_an_unknown_area_is_not_found(app, api, world):
 # --- rate limit ----------------------------------------------------------------------------------
 
 @pytest.fixture
-def limited_app(database_url, tmp_path, monkeypatch):
-    from web import create_app
-    from web.extensions import db
-
-    monkeypatch.setenv("JINDOU_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app({
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "TESTING": True,
-        "RATELIMIT_ENABLED": True,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "LOGIN_RATE_LIMIT": "3 per minute",
-    })
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+def limited_app(make_app):
+    return make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                    LOGIN_RATE_LIMIT="3 per minute")
 
 
 def test_the_fourth_token_request_in_a_minute_is_rate_limited(limited_app):

@@ -123,8 +123,7 @@ def admin():
 @login_required
 def create_award():
     form = AwardForm(prefix="award")
-    form.programme.choices = [(p.code, p.name) for p in
-                              programmes.visible_programmes(db.session, current_user)]
+    form.programme.choices = _programme_choices()
     if not form.validate_on_submit():
         flash(_("Please check the award form."), "error")
         return redirect(url_for("pages.admin"))
@@ -149,8 +148,7 @@ def create_award():
 @login_required
 def record_funding():
     form = FundingForm(prefix="funding")
-    form.programme.choices = [(p.code, p.name) for p in
-                              programmes.visible_programmes(db.session, current_user)]
+    form.programme.choices = _programme_choices()
     if not form.validate_on_submit():
         flash(_("Please check the funding form."), "error")
         return redirect(url_for("pages.admin"))
@@ -203,6 +201,10 @@ def volunteer_list():
               and access.holds(u, ("volunteer",))]
     wallets = ledger.balances(db.session, [u.wallet_code for u in people])
     return render_template("admin/volunteers.html", people=people, wallets=wallets)
+
+
+def _programme_choices() -> list[tuple[str, str]]:
+    return [(p.code, p.name) for p in programmes.visible_programmes(db.session, current_user)]
 
 
 def _registration_areas():
