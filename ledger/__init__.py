@@ -22,6 +22,7 @@ from .errors import (
     UnknownAccount,
     UnknownEntry,
 )
+from .group import GroupPoster
 from .models import Account, AccountTotal, ChainLink, Entry
 from .models import Posting as PostingRow
 from .reads import (
@@ -45,6 +46,7 @@ from .service import (
     hold_state,
     open_account,
     post,
+    post_each,
     post_hold,
     post_many,
     reverse,
@@ -71,6 +73,7 @@ __all__ = [
     "UnitMismatch",
     "UnknownAccount",
     "UnknownEntry",
+    "GroupPoster",
     "Account",
     "AccountTotal",
     "ChainLink",
@@ -96,6 +99,7 @@ __all__ = [
     "open_account",
     "post",
     "post_hold",
+    "post_each",
     "post_many",
     "reverse",
     "void_hold",

@@ -168,14 +168,50 @@ def post_many(session: Session, entries) -> list[Result]:
     refusal raises its ``LedgerError`` (``details["index"]`` names the entry) and none of the
     batch is written. On PostgreSQL the batch is one ``ledger_post_many`` call.
     """
+    entries = _checked_batch(entries)
+    return _post_plans(session, [_entry_plan(entry) for entry in entries])
+
+
+def post_each(session: Session, entries) -> list[Result | errors.LedgerError]:
+    """Posted entries in one go, each accepted or refused on its own: the answer holds, in
+    order, the ``Result`` of every entry written and the ``LedgerError`` of every entry
+    refused, exactly as if ``post`` were called for each in order and its refusals caught.
+
+    For a caller that writes other people's entries together (``GroupPoster``): one entry's
+    refusal must not fail the others. On PostgreSQL it is ``post_many``'s one call, asked
+    again without the refused entry after each refusal (so at most one call per entry);
+    elsewhere each entry is posted in its own savepoint. Errors that are not a refusal (a lost
+    connection, a batch that kept racing) raise as usual: the transaction is then unusable.
+    """
+    entries = _checked_batch(entries)
+    answers: list = [None] * len(entries)
+    plans: dict[int, Plan] = {}
+    for index, entry in enumerate(entries):
+        try:
+            plans[index] = _entry_plan(entry)
+        except errors.LedgerError as error:
+            error.details["index"] = index
+            answers[index] = error
+    if session.get_bind().dialect.name == "postgresql":
+        _post_each_in_postgres(session, plans, answers)
+    else:
+        _post_each_in_savepoints(session, plans, answers)
+    return answers
+
+
+def _checked_batch(entries) -> list[dict]:
     entries = list(entries)
     if len(entries) > MAX_BATCH_ENTRIES:
         raise errors.InvalidEntry(f"a batch takes at most {MAX_BATCH_ENTRIES} entries")
-    plans = [
-        _plan(entry["idempotency_key"], entry["kind"], entry["postings"],
-              entry.get("reference"), entry.get("memo"), entry.get("actor"), status="posted")
-        for entry in entries
-    ]
+    return entries
+
+
+def _entry_plan(entry: dict) -> Plan:
+    return _plan(entry["idempotency_key"], entry["kind"], entry["postings"],
+                 entry.get("reference"), entry.get("memo"), entry.get("actor"), status="posted")
+
+
+def _post_plans(session: Session, plans: list[Plan]) -> list[Result]:
     if not plans:
         return []
     session.flush()
@@ -187,6 +223,57 @@ def post_many(session: Session, entries) -> list[Result]:
             return [_post_numbered(session, index, plan) for index, plan in enumerate(plans)]
     finally:
         _expire_cached_accounts(session, codes)
+
+
+def _post_each_in_savepoints(session: Session, plans: dict[int, Plan], answers: list) -> None:
+    for index, plan in plans.items():
+        try:
+            with session.begin_nested():
+                answers[index] = _execute(session, plan)
+        except errors.LedgerError as error:
+            error.details["index"] = index
+            answers[index] = error
+
+
+def _post_each_in_postgres(session: Session, plans: dict[int, Plan], answers: list) -> None:
+    waiting = dict(plans)
+    # Every refused attempt takes one entry out, so the last attempt has nothing to refuse.
+    for _ in range(len(plans) + 1):
+        sent, twins = _split_twins(waiting)
+        try:
+            results = _post_plans(session, [waiting[index] for index in sent])
+        except errors.LedgerError as error:
+            if "index" not in error.details:
+                raise
+            refused = sent[error.details["index"]]
+            error.details["index"] = refused
+            answers[refused] = error
+            del waiting[refused]
+            continue
+        for index, result in zip(sent, results, strict=True):
+            answers[index] = result
+        for index, first in twins:
+            answers[index] = errors.IdempotencyConflict(
+                "this idempotency key was used for a different entry",
+                entry_id=answers[first].entry_id, index=index)
+        return
+    raise AssertionError("post_each refused more entries than it was given")
+
+
+def _split_twins(plans: dict[int, Plan]) -> tuple[list[int], list[tuple[int, int]]]:
+    """Which entries to send, and which reuse an earlier entry's key for other content: those
+    are conflicts once that earlier entry is written (``post_many`` would refuse them all at
+    once, before knowing whether the earlier entry itself is accepted)."""
+    first: dict[str, int] = {}
+    sent, twins = [], []
+    for index, plan in plans.items():
+        key = plan.entry["idempotency_key"]
+        earlier = first.setdefault(key, index)
+        if plans[earlier].entry["fingerprint"] == plan.entry["fingerprint"]:
+            sent.append(index)
+        else:
+            twins.append((index, earlier))
+    return sent, twins
 
 
 def _post_numbered(session: Session, index: int, plan: Plan) -> Result:
@@ -201,12 +288,15 @@ def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
     from sqlalchemy import text
 
     first: dict[str, Plan] = {}
-    for plan in plans:
+    position = {}
+    for index, plan in enumerate(plans):
         key = plan.entry["idempotency_key"]
         if key in first and first[key].entry["fingerprint"] != plan.entry["fingerprint"]:
             raise errors.IdempotencyConflict(
-                f"idempotency key {key} is used twice in the batch for different entries")
-        first.setdefault(key, plan)
+                f"idempotency key {key} is used twice in the batch for different entries",
+                index=index)
+        if key not in first:
+            first[key], position[key] = plan, index
     answered: dict[str, Result] = {}
     waiting = list(first.values())
     for _ in range(MAX_BATCH_ATTEMPTS):
@@ -222,11 +312,12 @@ def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
             for key, entry_id, fingerprint in outcome["found"]:
                 if fingerprint != first[key].entry["fingerprint"]:
                     raise errors.IdempotencyConflict(
-                        "this idempotency key was used for a different entry", entry_id=entry_id)
+                        "this idempotency key was used for a different entry", entry_id=entry_id,
+                        index=position[key])
                 answered[key] = Result(entry_id, False)
             waiting = [plan for plan in waiting if plan.entry["idempotency_key"] not in answered]
         elif outcome["result"] != "retry":
-            index = plans.index(waiting[outcome["index"]])
+            index = position[waiting[outcome["index"]].entry["idempotency_key"]]
             try:
                 _result(outcome)
             except errors.LedgerError as error:
