@@ -181,18 +181,19 @@ DECLARE
     refusal jsonb;
     wanted int := jsonb_array_length(batch->'entries');
     written jsonb;
+    keys text[] := ARRAY(SELECT item->'entry'->>'idempotency_key'
+                          FROM jsonb_array_elements(batch->'entries') AS item);
+    codes text[] := ARRAY(SELECT jsonb_array_elements_text(batch->'codes'));
 BEGIN
     SELECT jsonb_agg(jsonb_build_array(e.idempotency_key, e.id, e.fingerprint)) INTO found
       FROM ledger_entries e
-     WHERE e.idempotency_key IN (
-           SELECT item->'entry'->>'idempotency_key'
-             FROM jsonb_array_elements(batch->'entries') AS item);
+     WHERE e.idempotency_key = ANY(keys);
     IF found IS NOT NULL THEN
         RETURN jsonb_build_object('result', 'existing', 'found', found);
     END IF;
 
     PERFORM 1 FROM ledger_accounts
-      WHERE code IN (SELECT jsonb_array_elements_text(batch->'codes'))
+      WHERE code = ANY(codes)
       ORDER BY id FOR NO KEY UPDATE;
 
     WITH flat AS (
@@ -205,7 +206,8 @@ BEGIN
                a.posted - a.pending_out
                  + sum(flat.amount) OVER (PARTITION BY a.id ORDER BY flat.n, flat.k)
                  AS available_after
-          FROM flat LEFT JOIN ledger_accounts a ON a.code = flat.code
+          FROM flat LEFT JOIN (SELECT * FROM ledger_accounts WHERE code = ANY(codes)) a
+            ON a.code = flat.code
     )
     SELECT CASE
              WHEN id IS NULL THEN jsonb_build_object('result', 'unknown_account')
@@ -246,7 +248,7 @@ BEGIN
                        OVER (PARTITION BY a.id ORDER BY ids.n, p.k) AS posted_after
               FROM ids, jsonb_array_elements(ids.postings) WITH ORDINALITY AS p(value, k),
                    ledger_accounts a
-             WHERE a.code = p.value->>0
+             WHERE a.code = ANY(codes) AND a.code = p.value->>0
         ), postings AS (
             INSERT INTO ledger_postings (entry_id, account_id, unit, amount, posted_after,
                     created_at)
@@ -262,7 +264,7 @@ BEGIN
             SELECT a.id, (total->>1)::int, total->>2, (total->>3)::bigint,
                    (total->>4)::bigint
               FROM jsonb_array_elements(batch->'totals') AS total
-              JOIN ledger_accounts a ON a.code = total->>0
+              JOIN ledger_accounts a ON a.code = ANY(codes) AND a.code = total->>0
             ON CONFLICT (account_id, year, kind) DO UPDATE
                SET credited = t.credited + excluded.credited,
                    debited = t.debited + excluded.debited
