@@ -50,3 +50,9 @@ def voucher_hold(session, source: str, target: str, amount: int, expires_at, *, 
                        postings=[Posting(source, -amount, "POINT"),
                                  Posting(target, amount, "POINT")],
                        expires_at=expires_at)
+
+
+def transfer(key: str, source: str, target: str, amount: int, kind: str = "transfer") -> dict:
+    """``post``'s keyword arguments for moving ``amount`` points (for batches and posters)."""
+    return dict(idempotency_key=key, kind=kind,
+                postings=[Posting(source, -amount, "POINT"), Posting(target, amount, "POINT")])

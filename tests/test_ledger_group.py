@@ -24,11 +24,6 @@ JOIN_TIMEOUT_SECONDS = 120
 ONE_BATCH_WAIT_SECONDS = 1.0
 
 
-def transfer(key: str, source: str, target: str, amount: int) -> dict:
-    return dict(idempotency_key=key, kind="transfer",
-                postings=[Posting(source, -amount, "POINT"), Posting(target, amount, "POINT")])
-
-
 def run_threads(count: int, work) -> list:
     """``work(index)`` in ``count`` threads started together: each one's answer or error."""
     barrier = threading.Barrier(count)
@@ -54,7 +49,8 @@ def spend_all(poster, source: str, target: str, thread: int) -> list:
     answers = []
     for number in range(ENTRIES_PER_THREAD):
         try:
-            answers.append(poster.post(**transfer(f"hot-{thread}-{number}", source, target, 1)))
+            entry = factories.transfer(f"hot-{thread}-{number}", source, target, 1)
+            answers.append(poster.post(**entry))
         except ledger.LedgerError as error:
             answers.append(error)
     return answers
@@ -76,11 +72,11 @@ def test_post_each_writes_the_acceptable_and_answers_each_refusal_in_place(sessi
     unbalanced = dict(idempotency_key="each-bad", kind="transfer",
                       postings=[Posting(alice, -1, "POINT")])
     answers = ledger.post_each(session, [
-        transfer("each-1", alice, bob, 6),
-        transfer("each-2", alice, bob, 6),
-        transfer("each-3", alice, bob, 4),
+        factories.transfer("each-1", alice, bob, 6),
+        factories.transfer("each-2", alice, bob, 6),
+        factories.transfer("each-3", alice, bob, 4),
         unbalanced,
-        transfer("each-4", bob, "volunteer:404:wallet", 1),
+        factories.transfer("each-4", bob, "volunteer:404:wallet", 1),
     ])
     session.commit()
     assert [type(answer) for answer in answers] == [
@@ -98,9 +94,9 @@ def test_post_each_gives_a_repeated_key_the_first_result(session):
     bob = factories.wallet(session, 2)
     session.commit()
     answers = ledger.post_each(session, [
-        transfer("twice-1", alice, bob, 10),
-        transfer("twice-1", alice, bob, 10),
-        transfer("twice-1", alice, bob, 11),
+        factories.transfer("twice-1", alice, bob, 10),
+        factories.transfer("twice-1", alice, bob, 10),
+        factories.transfer("twice-1", alice, bob, 11),
     ])
     session.commit()
     assert answers[0].created and answers[1] == Result(answers[0].entry_id, False)
@@ -115,9 +111,9 @@ def test_post_each_reuse_of_a_refused_entrys_key_is_a_new_entry(session):
     bob = factories.wallet(session, 2)
     session.commit()
     answers = ledger.post_each(session, [
-        transfer("free-1", alice, bob, 20),
-        transfer("free-1", alice, bob, 5),
-        transfer("free-1", alice, bob, 5),
+        factories.transfer("free-1", alice, bob, 20),
+        factories.transfer("free-1", alice, bob, 5),
+        factories.transfer("free-1", alice, bob, 5),
     ])
     session.commit()
     assert isinstance(answers[0], ledger.InsufficientPoints)
@@ -131,9 +127,9 @@ def test_post_each_answers_keys_written_before_the_batch(session):
     first = factories.move(session, alice, bob, 10, idem="before-1")
     session.commit()
     answers = ledger.post_each(session, [
-        transfer("before-1", alice, bob, 10),
-        transfer("before-1", alice, bob, 12),
-        transfer("before-2", alice, bob, 3),
+        factories.transfer("before-1", alice, bob, 10),
+        factories.transfer("before-1", alice, bob, 12),
+        factories.transfer("before-2", alice, bob, 3),
     ])
     session.commit()
     assert answers[0] == Result(first.entry_id, False)
@@ -170,8 +166,8 @@ def test_retry_through_the_poster_returns_the_first_entry(engine, session):
     bob = factories.wallet(session, 2)
     session.commit()
     with ledger.GroupPoster(sessionmaker(engine)) as poster:
-        first = poster.post(**transfer("retry-1", alice, bob, 3))
-        again = poster.post(**transfer("retry-1", alice, bob, 3))
+        first = poster.post(**factories.transfer("retry-1", alice, bob, 3))
+        again = poster.post(**factories.transfer("retry-1", alice, bob, 3))
     assert first.created and again == Result(first.entry_id, False)
     assert ledger.balance(session, bob).posted == 3
 
@@ -182,9 +178,9 @@ def test_refusals_in_a_batch_reach_only_their_own_callers(engine, session):
     bob = factories.wallet(session, 3)
     taken = factories.move(session, alice, bob, 1, idem="taken")
     session.commit()
-    requests = [transfer(f"share-{n}", alice, bob, 5) for n in range(6)]
-    requests[2] = transfer("taken", alice, bob, 2)
-    requests[4] = transfer("share-poor", poor, bob, 2)
+    requests = [factories.transfer(f"share-{n}", alice, bob, 5) for n in range(6)]
+    requests[2] = factories.transfer("taken", alice, bob, 2)
+    requests[4] = factories.transfer("share-poor", poor, bob, 2)
     poster = ledger.GroupPoster(sessionmaker(engine), max_batch_entries=len(requests),
                                 max_wait_seconds=ONE_BATCH_WAIT_SECONDS)
     with poster:
@@ -211,7 +207,7 @@ def test_a_failed_commit_reaches_every_caller_of_the_batch(engine, session):
                                 max_batch_entries=count, max_wait_seconds=ONE_BATCH_WAIT_SECONDS)
     with poster:
         answers = run_threads(
-            count, lambda n: poster.post(**transfer(f"lost-{n}", alice, bob, 1)))
+            count, lambda n: poster.post(**factories.transfer(f"lost-{n}", alice, bob, 1)))
     assert all(isinstance(answer, exc.OperationalError) for answer in answers)
     assert poster.batches_committed == 0
     assert ledger.balance(session, bob).posted == 0
@@ -224,7 +220,7 @@ def test_closed_poster_refuses_new_entries(engine, session):
     poster = ledger.GroupPoster(sessionmaker(engine))
     poster.close()
     with pytest.raises(RuntimeError):
-        poster.post(**transfer("late-1", alice, bob, 1))
+        poster.post(**factories.transfer("late-1", alice, bob, 1))
 
 
 def test_poster_limits_are_checked():
