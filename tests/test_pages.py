@@ -239,6 +239,7 @@ def test_an_admin_reads_the_fund_in_yuan(client, world):
     assert "账户流水" in html and "项目注资" in html
     assert re.search(r'<dd>¥10,000.00</dd>', html)
     assert "+¥10,000.00" in html and "余额 ¥10,000.00" in html  # fen shown as yuan
+    assert "元（人民币） · 资产" in html and "CNY · asset" not in html
 
 
 def test_language_switch_changes_the_page_text(client, world):

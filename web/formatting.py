@@ -27,6 +27,16 @@ ENTRY_KINDS = {
 }
 
 
+UNITS = {"POINT": _l("points"), "CNY": _l("yuan (CNY)")}
+ACCOUNT_KINDS = {
+    "asset": _l("asset"),
+    "liability": _l("liability"),
+    "equity": _l("equity"),
+    "income": _l("income"),
+    "expense": _l("expense"),
+}
+
+
 def points(value: int | None) -> str:
     return format_decimal(value or 0)
 
@@ -52,8 +62,17 @@ def entry_kind(kind: str) -> str:
     return str(ENTRY_KINDS[kind]) if kind in ENTRY_KINDS else kind
 
 
+def unit_name(unit: str) -> str:
+    return str(UNITS.get(unit, unit))
+
+
+def account_kind(kind: str) -> str:
+    return str(ACCOUNT_KINDS.get(kind, kind))
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(points=points, signed_points=signed_points, yuan=yuan,
-                                 moment=moment, entry_kind=entry_kind)
+                                 moment=moment, entry_kind=entry_kind,
+                                 unit_name=unit_name, account_kind=account_kind)
     # Flask-Babel 4 puts only the gettext family into Jinja; base.html needs the locale too.
     app.jinja_env.globals["get_locale"] = get_locale
