@@ -24,14 +24,14 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import TextIO
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .models import Account, Entry, Posting
-from .rules import BOOKING_TIMEZONE, timestamp_text
+from .rules import BOOKING_TIMEZONE, as_utc, timestamp_text
 
 FORMATS = ("beancount", "ledger", "csv")
 
@@ -149,10 +149,8 @@ def amount_text(amount: int, unit: str) -> str:
 
 
 def booking_date(moment: datetime) -> date:
-    """The day in China Standard Time; naive moments (SQLite) are UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BOOKING_TIMEZONE).date()
+    """The day in China Standard Time; naive moments are UTC."""
+    return as_utc(moment).astimezone(BOOKING_TIMEZONE).date()
 
 
 def _one_line(text: str) -> str:

@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.orm import Session
 
 from . import errors, rules
@@ -47,6 +47,11 @@ class Plan:
 
     def __post_init__(self):
         self.codes = tuple(sorted({p.account for p in self.postings + self.releases}))
+
+    def entry_document(self) -> dict:
+        """The entry's columns as JSON values, for the PostgreSQL writers."""
+        return {name: rules.timestamp_text(value) if isinstance(value, datetime) else value
+                for name, value in self.entry.items()}
 
     def effects(self) -> dict[str, list[int]]:
         """Per account code: [posted, pending_in, pending_out] deltas."""
@@ -344,8 +349,7 @@ def _batch_document(plans: list[Plan]) -> dict:
     return {
         "codes": sorted({code for plan in plans for code in plan.codes}),
         "entries": [
-            {"entry": {name: rules.timestamp_text(value) if isinstance(value, datetime)
-                       else value for name, value in plan.entry.items()},
+            {"entry": plan.entry_document(),
              "postings": [[p.account, p.unit, p.amount] for p in plan.postings]}
             for plan in plans
         ],
@@ -502,12 +506,7 @@ def _pending_entry(session: Session, pending_id: int, idempotency_key: str) -> t
 
 
 def _expired(entry: Entry, moment: datetime) -> bool:
-    deadline = entry.expires_at
-    if deadline is None:
-        return False
-    if deadline.tzinfo is None:
-        deadline = deadline.replace(tzinfo=UTC)
-    return deadline <= moment
+    return entry.expires_at is not None and rules.as_utc(entry.expires_at) <= moment
 
 
 def _specs(session: Session, entry: Entry):
@@ -624,13 +623,8 @@ def _expire_cached_accounts(session: Session, codes) -> None:
 
 
 def _execute_in_postgres(session: Session, plan: Plan) -> dict:
-    from sqlalchemy import text
-
     document = {
-        "entry": {
-            name: rules.timestamp_text(value) if isinstance(value, datetime) else value
-            for name, value in plan.entry.items()
-        },
+        "entry": plan.entry_document(),
         "posted": plan.posted,
         "codes": list(plan.codes),
         "postings": [[p.account, p.unit, p.amount] for p in plan.postings],

@@ -121,8 +121,7 @@ def user_for_token(session: Session, token: str) -> User | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
     if row is None or row.revoked:
         return None
-    expires_at = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=UTC)
-    if expires_at <= now() or not row.user.active:
+    if row.expires_at <= now() or not row.user.active:
         return None
     return row.user
 

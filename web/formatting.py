@@ -1,9 +1,11 @@
 """zh-CN first formatting of points, money and moments for templates."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from flask_babel import format_currency, format_datetime, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
+
+from ledger import rules
 
 FEN_PER_YUAN = 100
 
@@ -53,9 +55,7 @@ def yuan(amount_fen: int | None) -> str:
 def moment(value: datetime | None, style: str = "medium") -> str:
     if value is None:
         return ""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return format_datetime(value, style)
+    return format_datetime(rules.as_utc(value), style)
 
 
 def entry_kind(kind: str) -> str:
