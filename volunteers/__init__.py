@@ -1,3 +1,4 @@
 """People, areas, roles, programmes and manual awards. Plain Python and SQLAlchemy."""
 
 from . import models  # noqa: F401  (the tables join the shared metadata)
+from . import report_models  # noqa: F401
