@@ -124,7 +124,9 @@ class Report(Base):
     __tablename__ = "reports"
     __table_args__ = (
         CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint("lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180", name="coordinates"),
+        CheckConstraint("(lat IS NULL AND lng IS NULL) OR "
+                        "(lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180)",
+                        name="coordinates"),
         CheckConstraint("reporter_id IS NOT NULL OR reporter_phone IS NOT NULL",
                         name="reporter_known"),
         Index("ix_reports_area_path_status_created_at", "area_path", "status", "created_at",
@@ -145,8 +147,9 @@ class Report(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reporter_name: Mapped[str | None] = mapped_column(String(60))
     reporter_phone: Mapped[str | None] = mapped_column(String(32))
-    lat: Mapped[float] = mapped_column(Float)
-    lng: Mapped[float] = mapped_column(Float)
+    # Both None when the phone gave no position and the reporter typed an address instead.
+    lat: Mapped[float | None] = mapped_column(Float)
+    lng: Mapped[float | None] = mapped_column(Float)
     address: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))

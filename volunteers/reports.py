@@ -70,10 +70,7 @@ def check_draft(session: Session, draft: Draft) -> Category:
     category = session.scalar(select(Category).where(Category.code == draft.category_code))
     if category is None or not category.active:
         errors["category"] = ["unknown category"]
-    if draft.lat is None or not -90 <= draft.lat <= 90 or math.isnan(draft.lat):
-        errors["lat"] = ["a latitude between -90 and 90"]
-    if draft.lng is None or not -180 <= draft.lng <= 180 or math.isnan(draft.lng):
-        errors["lng"] = ["a longitude between -180 and 180"]
+    errors.update(location_errors(draft))
     if not (draft.description or "").strip():
         errors["description"] = ["describe what you saw"]
     elif len(draft.description) > MAX_DESCRIPTION_LENGTH:
@@ -83,6 +80,20 @@ def check_draft(session: Session, draft: Draft) -> Category:
     if errors:
         raise Invalid("the report is not valid", errors=errors)
     return category
+
+
+def location_errors(draft: Draft) -> dict[str, list[str]]:
+    """Coordinates in range, or none at all and a typed address instead."""
+    if draft.lat is None and draft.lng is None:
+        if (draft.address or "").strip():
+            return {}
+        return {"address": ["share your location or type an address"]}
+    errors = {}
+    if draft.lat is None or math.isnan(draft.lat) or not -90 <= draft.lat <= 90:
+        errors["lat"] = ["a latitude between -90 and 90"]
+    if draft.lng is None or math.isnan(draft.lng) or not -180 <= draft.lng <= 180:
+        errors["lng"] = ["a longitude between -180 and 180"]
+    return errors
 
 
 def report_area(session: Session, actor: User | None, draft: Draft) -> Area:
@@ -166,9 +177,12 @@ def distance_metres(lat1: float, lng1: float, lat2: float, lng2: float) -> float
     return 2 * EARTH_RADIUS_METRES * math.asin(math.sqrt(a))
 
 
-def find_duplicate(session: Session, category_id: int, lat: float, lng: float,
+def find_duplicate(session: Session, category_id: int, lat: float | None, lng: float | None,
                    moment: datetime) -> int | None:
-    """The first report of the same category within 50 m and 24 hours, if any."""
+    """The first report of the same category within 50 m and 24 hours, if any (a report
+    placed only by a typed address is not compared)."""
+    if lat is None or lng is None:
+        return None
     d_lat = DUPLICATE_RADIUS_METRES / METRES_PER_DEGREE_LATITUDE
     d_lng = d_lat / max(math.cos(math.radians(lat)), 0.01)
     rows = session.execute(
@@ -217,15 +231,21 @@ class Filter:
     category_code: str | None = None
     area_code: str | None = None
     overdue_only: bool = False
+    own_only: bool = False
     after_id: int | None = None
     limit: int = 50
 
 
 def list_reports(session: Session, actor: User, wanted: Filter) -> list[Report]:
-    """A volunteer's own reports, newest first; staff get their areas' reports (and their
-    departments'), oldest first for a queue."""
+    """Staff get their areas' reports and their departments', oldest first (a queue); anyone
+    else their own. ``own_only`` gives the actor's own reports, newest first."""
     limit = max(1, min(wanted.limit, MAX_PAGE_SIZE))
     query = select(Report)
+    if wanted.own_only:
+        query = narrowed(session, query.where(Report.reporter_id == actor.id), wanted)
+        if wanted.after_id:
+            query = query.where(Report.id < wanted.after_id)
+        return list(session.scalars(query.order_by(Report.id.desc()).limit(limit)))
     staff = visibility_clause(session, actor)
     if staff is None:
         query = query.where(Report.reporter_id == actor.id)
@@ -279,7 +299,9 @@ def after(session: Session, query, report_id: int):
 def locked(session: Session, actor: User, report_id: int) -> Report:
     """The report, row-locked on PostgreSQL so two reviewers' clicks run one after the other
     (SQLite's writer already holds the database lock)."""
-    report = session.get(Report, report_id, with_for_update=True, populate_existing=True)
+    # NO KEY UPDATE: inserting the report's events takes key-share locks it must not block.
+    report = session.get(Report, report_id, populate_existing=True,
+                         with_for_update={"of": Report, "key_share": True})
     if report is None:
         raise NotFound(f"no report {report_id}", report_id=report_id)
     return report

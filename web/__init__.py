@@ -45,6 +45,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    from . import open311, reports
+
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(open311.bp)
+    csrf.exempt(open311.bp)
     formatting.register(app)
     errors.register(app)
 

@@ -9,10 +9,11 @@ from flask.cli import AppGroup, FlaskGroup
 
 import ledger
 from ledger import export as ledger_export
-from volunteers import demo, users
+from volunteers import demo, demo_reports, reports, users
 from volunteers.models import ROLES
 
 from .extensions import db
+from .report_support import upload_dir
 
 
 def main() -> None:
@@ -24,6 +25,7 @@ def main() -> None:
 users_cli = AppGroup("users", help="People and their roles.")
 demo_cli = AppGroup("demo", help="Demo data.")
 ledger_cli = AppGroup("ledger", help="Audit and export the points ledger.")
+reports_cli = AppGroup("reports", help="Incident reports.")
 
 
 @users_cli.command("create")
@@ -60,6 +62,7 @@ def create_user(username, role, area_code, display_name, password_stdin):
 def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
+    demo_reports.load(db.session, upload_dir())
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
@@ -115,6 +118,16 @@ def export(fmt, output):
         ledger_export.write(session, fmt, sys.stdout)
 
 
+@reports_cli.command("escalate")
+@click.option("--max-reports", default=reports.MAX_ESCALATIONS_PER_RUN, show_default=True,
+              type=click.IntRange(1, 100_000))
+def escalate(max_reports):
+    """Move overdue reports one area level up (safe to run from cron, even twice at once)."""
+    escalated = reports.escalate_overdue(db.session, max_reports=max_reports)
+    db.session.commit()
+    click.echo(f"escalated {len(escalated)} reports")
+
+
 def register_commands(app) -> None:
-    for group in (users_cli, demo_cli, ledger_cli):
+    for group in (users_cli, demo_cli, ledger_cli, reports_cli):
         app.cli.add_command(group)
