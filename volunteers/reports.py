@@ -494,8 +494,9 @@ def checked_text(text: str | None, field: str, max_length: int) -> str:
 
 def escalate_overdue(session: Session, moment: datetime | None = None,
                      max_reports: int = MAX_ESCALATIONS_PER_RUN) -> list[int]:
-    """Move each overdue open report one area level up (courtyard -> grid -> community ->
-    street -> district) and give the higher level a fresh period. Safe from cron: each step is
+    """Move each overdue open report one area level up (courtyard -> community -> street ->
+    district; a grid is a cell of the community, not a level that handles reports) and give
+    the higher level a fresh period. Safe from cron: each step is
     a conditional UPDATE on the level it read, so a second run, or one running at the same
     moment, finds nothing left to do for that report."""
     moment = moment or utc_now()
@@ -510,9 +511,16 @@ def escalate_overdue(session: Session, moment: datetime | None = None,
     return escalated
 
 
+def escalation_target(area: Area) -> Area | None:
+    parent = area.parent
+    while parent is not None and parent.level == "grid":
+        parent = parent.parent
+    return parent
+
+
 def escalate_one(session: Session, report_id: int, level: int, moment: datetime) -> bool:
     report = session.get(Report, report_id)
-    parent = report.responsible_area.parent
+    parent = escalation_target(report.responsible_area)
     period = (timedelta(hours=report.category.deadline_hours)
               if report.status in ("dispatched", "in_progress") else FEEDBACK_WINDOW)
     top = parent is None or parent.level == "root"
