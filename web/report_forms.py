@@ -14,8 +14,6 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from volunteers.report_models import URGENCIES
-
 URGENCY_LABELS = {"urgent": _l("Urgent"), "time_limited": _l("Time-limited"),
                   "long_term": _l("Long-term")}
 
@@ -69,7 +67,7 @@ class CategoryForm(FlaskForm):
                                message=_l("lowercase letters, digits, - and _"))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     points = IntegerField(_l("Points"), validators=[NumberRange(0, 10_000)])
-    urgency = SelectField(_l("Urgency"), choices=[(u, URGENCY_LABELS[u]) for u in URGENCIES])
+    urgency = SelectField(_l("Urgency"), validators=[DataRequired()])
     deadline_hours = IntegerField(_l("Deadline (hours)"),
                                   validators=[DataRequired(), NumberRange(1, 24 * 365)])
     department = SelectField(_l("Responsible department"), validators=[Optional()])

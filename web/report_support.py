@@ -43,10 +43,11 @@ def uploads_from(files: dict) -> tuple[list[uploads.Upload], uploads.Upload | No
 
 
 def draft_from(form: dict, **extra) -> reports.Draft:
-    return reports.Draft(
+    values = dict(
         category_code=form["category"], lat=form.get("lat"), lng=form.get("lng"),
         address=form.get("address") or "", description=form.get("description") or "",
-        area_code=form.get("area"), **extra)
+        area_code=form.get("area"))
+    return reports.Draft(**(values | extra))
 
 
 def media_view(report: Report, media: ReportMedia) -> dict:

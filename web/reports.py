@@ -72,13 +72,14 @@ def report_labels():
     return {"report_status_labels": status_labels, "urgency_labels": URGENCY_LABELS}
 
 
-def category_choices() -> list:
+def category_choices() -> dict:
+    """Categories under their groups (WTForms renders a dict as optgroups)."""
     grouped: dict[str, list] = {}
     for category in categories.active_categories(db.session):
         grouped.setdefault(category.group.name, []).append(
             (category.code, _("%(name)s (%(points)s points)", name=category.name,
                               points=category.points)))
-    return [("", _("Choose…"))] + [(group, items) for group, items in grouped.items()]
+    return grouped
 
 
 def form_uploads(form) -> dict:
@@ -252,16 +253,22 @@ def poster(code):
     area = courtyard(code)
     access.require(current_user, STAFF_ROLES, area)
     link = url_for("report_pages.courtyard_report", code=area.code, _external=True)
-    return render_template("reports/poster.html", area=area, link=link, qr_svg=qr_svg(link))
+    return render_template("reports/poster.html", area=area, link=link, qr_png=qr_png(link))
 
 
-def qr_svg(text: str) -> str:
+def qr_png(text: str) -> str:
+    """The QR as a PNG data URI: it prints sharply at any size and needs no second request."""
+    import base64
+
     import qrcode
-    import qrcode.image.svg
 
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=12,
-                        error_correction=qrcode.constants.ERROR_CORRECT_M)
-    return image.to_string(encoding="unicode")
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=12,
+                         border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 @bp.route("/c/<code>", methods=["GET", "POST"])
@@ -296,6 +303,7 @@ def manage_categories():
     form, group_form, share_form = CategoryForm(prefix="c"), GroupForm(prefix="g"), \
         ShareForm(prefix="s")
     form.group.choices = [(g.code, g.name) for g in categories.all_groups(db.session)]
+    form.urgency.choices = [(code, str(label)) for code, label in URGENCY_LABELS.items()]
     form.department.choices = [("", "—")] + [
         (d.code, d.name) for d in departments.visible_departments(db.session, current_user)]
     share_form.programme.choices = [
