@@ -1,0 +1,106 @@
+"""A rider files a report with a photo in chromium at a phone's size, a reviewer verifies it,
+and the rider sees the points and the notification: the real app over HTTP, each database."""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+
+from tests.reports_support import DAFENG, SIGNAL_POINTS, build_reports_world, jpeg_with_gps
+from tests.test_browser import (
+    PHONE_VIEWPORT,
+    TIMEOUT_MILLISECONDS,
+    assert_fits_the_phone,
+    browser,  # noqa: F401  (the fixture)
+    screenshots,  # noqa: F401  (the fixture)
+)
+from tests.web_support import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def served_reports(app, world):
+    from werkzeug.serving import make_server
+
+    build_reports_world(app, world)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="jindou-reports-server",
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def phone(browser, base_url):  # noqa: F811
+    context = browser.new_context(
+        viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
+        locale="zh-CN", geolocation={"latitude": DAFENG[0], "longitude": DAFENG[1]},
+        permissions=["geolocation"], base_url=base_url)
+    context.set_default_timeout(TIMEOUT_MILLISECONDS)
+    return context
+
+
+def sign_in(page, username: str) -> None:
+    page.goto("/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("[data-test=login]").click()
+    page.wait_for_load_state()
+
+
+def test_rider_reports_reviewer_verifies_rider_sees_points(
+        served_reports, browser, screenshots, tmp_path, request):  # noqa: F811
+    from playwright.sync_api import expect
+
+    database = request.node.callspec.params["database"]
+    photo = tmp_path / "road.jpg"
+    photo.write_bytes(jpeg_with_gps())
+    rider = phone(browser, served_reports)
+    reviewer = phone(browser, served_reports)
+    try:
+        page = rider.new_page()
+        sign_in(page, "rider")
+        page.locator("[data-test=nav-report]").click()
+        expect(page.locator("h1")).to_have_text("上报问题")
+        expect(page.locator("[data-test=location-status]")).to_contain_text("已定位")
+        page.get_by_label("你发现了什么问题？").select_option("traffic-signal")
+        page.get_by_label("地点（地址）").fill("蜀龙大道与大丰大道路口")
+        page.get_by_label("问题描述").fill("路口红绿灯不亮，车辆通行混乱")
+        page.locator("#photos").set_input_files(str(photo))
+        assert_fits_the_phone(page)
+        page.screenshot(path=screenshots / f"{database}-report-1-form.png", full_page=True)
+        page.locator("[data-test=submit-report]").click()
+        page.wait_for_url(re.compile(r"/reports/\d+$"))
+        expect(page.locator("[data-test=status]")).to_have_text("已提交")
+        expect(page.locator("[data-test=photo]")).to_have_count(1)
+        report_path = "/" + page.url.split("/", 3)[3]
+        page.screenshot(path=screenshots / f"{database}-report-2-sent.png", full_page=True)
+
+        desk = reviewer.new_page()
+        sign_in(desk, "dafeng_reviewer")
+        desk.goto("/reports/review")
+        desk.locator(f"[data-test=queue] a[href='{report_path}']").click()
+        expect(desk.locator("[data-test=description]")).to_have_text("路口红绿灯不亮，车辆通行混乱")
+        desk.locator("[data-test=verify]").click()
+        expect(desk.locator("[data-test=status]")).to_have_text("已核实")
+        desk.locator("[data-test=dispatch]").click()
+        expect(desk.locator("[data-test=status]")).to_have_text("已派单")
+
+        page.goto("/wallet")
+        expect(page.locator("[data-test=available] .big")).to_have_text(str(SIGNAL_POINTS))
+        page.goto("/notifications")
+        notices = page.locator("[data-test=notifications]")
+        expect(notices).to_contain_text("已交由交警队处理，此次积分10分")
+        expect(notices).to_contain_text("已核实，此次积分10分")
+        assert_fits_the_phone(page)
+        page.screenshot(path=screenshots / f"{database}-report-3-notified.png", full_page=True)
+        page.goto(report_path)
+        expect(page.locator("[data-test=points]")).to_have_text(str(SIGNAL_POINTS))
+    finally:
+        rider.close()
+        reviewer.close()
