@@ -1,6 +1,7 @@
 """How well reports are handled: per department and urgency class the on-time rate, the
 closure rate and the average handling time; the monthly operation report; category x area
-hotspots. Every figure is one grouped query over indexed columns."""
+hotspots. Three grouped scans of the month: by status, category and area (totals, groups and
+hotspots fold from it), by day, and by department and urgency."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import access, areas
 from .models import Area, User
-from .report_models import URGENCIES, Category, CategoryGroup, Department, Report
+from .report_models import URGENCIES, Category, CategoryGroup, Department, Report, in_area
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SECONDS_PER_DAY = 86_400
@@ -70,7 +71,7 @@ def scope(session: Session, actor: User, area_code: str | None) -> Area:
 
 
 def in_scope(area: Area):
-    return Report.area_path.startswith(area.path, autoescape=True)
+    return in_area(area.path)
 
 
 def department_figures(session: Session, area: Area, since: datetime,
@@ -93,16 +94,37 @@ def department_figures(session: Session, area: Area, since: datetime,
     return sorted(figures, key=lambda f: (f.department, URGENCIES.index(f.urgency)))
 
 
-def status_totals(session: Session, area: Area, since: datetime, until: datetime) -> dict:
+@dataclass(frozen=True)
+class Cell:
+    """Reports of one status, category and area in the month: the one grouped scan that the
+    totals, the category groups and the hotspots are all folded from."""
+
+    status: str
+    category_id: int
+    area_id: int
+    count: int
+    points: int
+    duplicates: int
+
+
+def month_cells(session: Session, area: Area, since: datetime, until: datetime) -> list[Cell]:
     rows = session.execute(
-        select(Report.status, func.count(Report.id), func.sum(Report.points_awarded),
+        select(Report.status, Report.category_id, Report.area_id, func.count(Report.id),
+               func.sum(Report.points_awarded),
                func.sum(case((Report.duplicate_of_id.is_not(None), 1), else_=0)))
         .where(Report.created_at >= since, Report.created_at < until, in_scope(area))
-        .group_by(Report.status)).all()
-    totals = {status: count for status, count, _points, _dupes in rows}
-    totals["all"] = sum(totals.values())
-    totals["duplicates"] = sum(int(dupes or 0) for *_rest, dupes in rows)
-    totals["points"] = sum(int(points or 0) for _s, _c, points, _d in rows)
+        .group_by(Report.status, Report.category_id, Report.area_id)).all()
+    return [Cell(status, category_id, area_id, count, int(points or 0), int(dupes or 0))
+            for status, category_id, area_id, count, points, dupes in rows]
+
+
+def status_totals(cells: list[Cell]) -> dict:
+    totals: dict[str, int] = {}
+    for cell in cells:
+        totals[cell.status] = totals.get(cell.status, 0) + cell.count
+    totals["all"] = sum(cell.count for cell in cells)
+    totals["duplicates"] = sum(cell.duplicates for cell in cells)
+    totals["points"] = sum(cell.points for cell in cells)
     return totals
 
 
@@ -127,33 +149,30 @@ def daily_counts(session: Session, area: Area, since: datetime,
             for n in range(days)]
 
 
-def group_counts(session: Session, area: Area, since: datetime,
-                 until: datetime) -> list[tuple[str, int]]:
-    rows = session.execute(
-        select(CategoryGroup.name, func.count(Report.id))
-        .join(Category, Report.category_id == Category.id)
-        .join(CategoryGroup, Category.group_id == CategoryGroup.id)
-        .where(Report.created_at >= since, Report.created_at < until, in_scope(area))
-        .group_by(CategoryGroup.name).order_by(func.count(Report.id).desc())).all()
-    return [(name, count) for name, count in rows]
+def group_counts(session: Session, cells: list[Cell]) -> list[tuple[str, int]]:
+    names = category_names(session)
+    counted: dict[str, int] = {}
+    for cell in cells:
+        group = names[cell.category_id][1]
+        counted[group] = counted.get(group, 0) + cell.count
+    return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
 
 
-def hotspots(session: Session, area: Area, since: datetime,
-             until: datetime) -> list[tuple[str, str, int]]:
-    """(category, area one level below the scope, count), most reports first. Reports are
-    grouped by their own area in SQL, then folded onto the scope's children."""
-    rows = session.execute(
-        select(Category.name, Report.area_id, func.count(Report.id))
-        .join(Category, Report.category_id == Category.id)
-        .where(Report.created_at >= since, Report.created_at < until, in_scope(area))
-        .group_by(Category.name, Report.area_id)).all()
-    names = child_names(session, area)
+def hotspots(session: Session, area: Area, cells: list[Cell]) -> list[tuple[str, str, int]]:
+    """(category, area one level below the scope, count), most reports first."""
+    categories, places = category_names(session), child_names(session, area)
     folded: dict[tuple[str, str], int] = {}
-    for category, area_id, count in rows:
-        key = (category, names.get(area_id, area.name))
-        folded[key] = folded.get(key, 0) + count
+    for cell in cells:
+        key = (categories[cell.category_id][0], places.get(cell.area_id, area.name))
+        folded[key] = folded.get(key, 0) + cell.count
     ordered = sorted(folded.items(), key=lambda item: (-item[1], item[0]))
     return [(category, place, count) for (category, place), count in ordered][:MAX_HOTSPOT_ROWS]
+
+
+def category_names(session: Session) -> dict[int, tuple[str, str]]:
+    rows = session.execute(select(Category.id, Category.name, CategoryGroup.name)
+                           .join(CategoryGroup, Category.group_id == CategoryGroup.id)).all()
+    return {category_id: (name, group) for category_id, name, group in rows}
 
 
 def child_names(session: Session, area: Area) -> dict[int, str]:
@@ -173,11 +192,12 @@ def monthly_report(session: Session, actor: User, area_code: str | None,
                    month: date) -> MonthlyReport:
     area = scope(session, actor, area_code)
     since, until = month_bounds(month)
-    totals = status_totals(session, area, since, until)
+    cells = month_cells(session, area, since, until)
+    totals = status_totals(cells)
     return MonthlyReport(
         area=area, month=month, totals=totals, points_awarded=totals.pop("points"),
         daily=daily_counts(session, area, since, until),
-        by_group=group_counts(session, area, since, until),
+        by_group=group_counts(session, cells),
         departments=department_figures(session, area, since, until),
-        hotspots=hotspots(session, area, since, until),
+        hotspots=hotspots(session, area, cells),
     )

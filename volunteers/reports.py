@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import ledger
 
@@ -21,16 +21,17 @@ from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .models import Area, Programme, User
 from .notifications import N_, notify
 from .report_models import (
+    FEEDBACK_WINDOW,
     OPEN_STATUSES,
     Category,
     Report,
     ReportEvent,
     ReportMedia,
     ReportSettings,
+    in_area,
 )
 from .users import now as utc_now
 
-FEEDBACK_WINDOW = timedelta(hours=12)
 DUPLICATE_RADIUS_METRES = 50
 DUPLICATE_WINDOW = timedelta(hours=24)
 DEFAULT_DUPLICATE_SHARE_PERCENT = 0
@@ -232,6 +233,7 @@ class Filter:
     area_code: str | None = None
     overdue_only: bool = False
     own_only: bool = False
+    with_media: bool = False
     after_id: int | None = None
     limit: int = 50
 
@@ -240,17 +242,17 @@ def list_reports(session: Session, actor: User, wanted: Filter) -> list[Report]:
     """Staff get their areas' reports and their departments', oldest first (a queue); anyone
     else their own. ``own_only`` gives the actor's own reports, newest first."""
     limit = max(1, min(wanted.limit, MAX_PAGE_SIZE))
-    query = select(Report)
+    query = select(Report).options(selectinload(Report.media)) if wanted.with_media \
+        else select(Report)
     if wanted.own_only:
         query = narrowed(session, query.where(Report.reporter_id == actor.id), wanted)
         if wanted.after_id:
             query = query.where(Report.id < wanted.after_id)
         return list(session.scalars(query.order_by(Report.id.desc()).limit(limit)))
+    # Staff read their areas' queue (their own reports are on /reports/mine): an OR with
+    # reporter_id here would keep PostgreSQL from using the queue's index.
     staff = visibility_clause(session, actor)
-    if staff is None:
-        query = query.where(Report.reporter_id == actor.id)
-    else:
-        query = query.where(or_(staff, Report.reporter_id == actor.id))
+    query = query.where(Report.reporter_id == actor.id if staff is None else staff)
     query = narrowed(session, query, wanted)
     if wanted.after_id:
         query = after(session, query, wanted.after_id)
@@ -258,8 +260,7 @@ def list_reports(session: Session, actor: User, wanted: Filter) -> list[Report]:
 
 
 def visibility_clause(session: Session, actor: User):
-    clauses = [Report.area_path.startswith(area.path, autoescape=True)
-               for area in access.staff_areas(actor, REVIEW_ROLES)]
+    clauses = [in_area(area.path) for area in access.staff_areas(actor, REVIEW_ROLES)]
     department_ids = departments.departments_of(session, actor.id)
     if department_ids:
         clauses.append(Report.department_id.in_(department_ids))
@@ -273,14 +274,18 @@ def narrowed(session: Session, query, wanted: Filter):
         query = query.join(Category).where(Category.code == wanted.category_code)
     if wanted.area_code:
         area = areas.get_area(session, wanted.area_code)
-        query = query.where(Report.area_path.startswith(area.path, autoescape=True))
+        query = query.where(in_area(area.path))
     if wanted.overdue_only:
-        moment = utc_now()
-        query = query.where(or_(
-            and_(Report.status == "submitted", Report.feedback_due_at < moment),
-            and_(Report.status.in_(("verified", "dispatched", "in_progress")),
-                 Report.escalate_at < moment)))
+        query = query.where(overdue_clause(utc_now()))
     return query
+
+
+def overdue_clause(moment: datetime):
+    # The explicit IN lets PostgreSQL match the partial index of open reports.
+    return Report.status.in_(OPEN_STATUSES) & or_(
+        and_(Report.status == "submitted", Report.feedback_due_at < moment),
+        and_(Report.status == "verified", Report.verified_at < moment - FEEDBACK_WINDOW),
+        and_(Report.status.in_(("dispatched", "in_progress")), Report.deadline_at < moment))
 
 
 def after(session: Session, query, report_id: int):

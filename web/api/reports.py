@@ -165,7 +165,7 @@ def list_reports(args):
     actor = current_actor()
     wanted = reports.Filter(status=args.get("status"), category_code=args.get("category"),
                             area_code=args.get("area"), overdue_only=args["overdue"],
-                            after_id=args.get("after"), limit=args["limit"])
+                            after_id=args.get("after"), limit=args["limit"], with_media=True)
     return [report_view(r, actor, with_events=False)
             for r in reports.list_reports(db.session, actor, wanted)]
 
