@@ -16,6 +16,7 @@ from .report_models import Category, Report, ReportEvent
 from .uploads import Upload
 
 DEMO_SEED = 311
+ACCOUNTS = (("dafeng_traffic", "organiser", "dafeng 交警大队大丰中队 staff"),)
 DUPLICATE_SHARE_PERCENT = 20
 
 DEPARTMENTS = (

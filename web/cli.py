@@ -67,7 +67,7 @@ def load_demo():
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
     click.echo(f"demo accounts (password for all: {demo.DEMO_PASSWORD}):")
-    for name, role, area in summary.accounts:
+    for name, role, area in summary.accounts + list(demo_reports.ACCOUNTS):
         click.echo(f"  {name:<28} {role:<10} {area}")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import uuid
 from datetime import date, datetime
 
@@ -69,7 +70,16 @@ def action_labels() -> dict:
 
 @bp.app_context_processor
 def report_labels():
-    return {"report_status_labels": status_labels, "urgency_labels": URGENCY_LABELS}
+    return {"report_status_labels": status_labels, "urgency_labels": URGENCY_LABELS,
+            "handles_reports": handles_reports}
+
+
+def handles_reports() -> bool:
+    """Whether the navigation offers the report queue: reviewers, admins, department staff."""
+    if not current_user.is_authenticated:
+        return False
+    return access.holds(current_user, STAFF_ROLES) or bool(
+        departments.departments_of(db.session, current_user.id))
 
 
 def category_choices() -> dict:
@@ -142,6 +152,7 @@ def show(report_id):
         dispatch_form.department.choices = [(d.code, d.name) for d in choices]
         if report.category.department:
             dispatch_form.department.data = report.category.department.code
+        dispatch_form.deadline_hours.data = report.category.deadline_hours
     return render_template(
         "reports/show.html", report=report, staff=staff, now=reports.utc_now(),
         reviewer=access.holds(current_user, STAFF_ROLES, report.area),
@@ -379,22 +390,26 @@ def assessment_page():
                            group_svg=bar_svg(result.by_group))
 
 
-def bar_svg(pairs: list, height: int = 160) -> str:
-    """A bar chart drawn on the server: it needs no script and prints as it shows."""
+def bar_svg(pairs: list, height: int = 220) -> str:
+    """A bar chart drawn on the server: it needs no script and prints as it shows. At most
+    about ten labels, so a month's days stay readable on a phone."""
     if not pairs:
         return ""
     top = max(count for _label, count in pairs) or 1
-    width = max(16, 640 // len(pairs))
+    width = max(24, 640 // len(pairs))
+    every = max(1, math.ceil(len(pairs) / 10))
     bars = []
     for index, (label, count) in enumerate(pairs):
-        bar = int((height - 30) * count / top)
+        bar = int((height - 50) * count / top)
         x = index * width
         label = escape(str(label))
+        shown = (f'<text x="{x + width / 2}" y="{height - 8}" font-size="18" '
+                 f'text-anchor="middle">{label}</text>') if index % every == 0 else ""
+        value = (f'<text x="{x + width / 2}" y="{height - 28 - bar}" font-size="16" '
+                 f'text-anchor="middle">{count}</text>') if count and len(pairs) <= 12 else ""
         bars.append(f'<g><title>{label}: {count}</title>'
-                    f'<rect x="{x + 2}" y="{height - 20 - bar}" width="{width - 4}" '
-                    f'height="{bar}" fill="#c8961e"/>'
-                    f'<text x="{x + width / 2}" y="{height - 6}" font-size="10" '
-                    f'text-anchor="middle">{label}</text></g>')
+                    f'<rect x="{x + 2}" y="{height - 26 - bar}" width="{width - 4}" '
+                    f'height="{bar}" fill="#c8961e"/>{shown}{value}</g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width * len(pairs)} '
             f'{height}" role="img" class="chart">{"".join(bars)}</svg>')
 
