@@ -233,3 +233,19 @@ def test_steps_out_of_order_are_conflicts(api, rworld):
                    409, "conflict")
     assert_refused(api.post(f"/reports/{report_id}/reject", as_="dafeng_reviewer", json={}),
                    422, "validation_error")
+
+
+def test_the_openapi_document_describes_the_report_paths(app):
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    paths = document["paths"]
+    for path in ("/api/v1/report-categories", "/api/v1/reports", "/api/v1/reports/{report_id}",
+                 "/api/v1/reports/{report_id}/verify", "/api/v1/reports/{report_id}/reject",
+                 "/api/v1/reports/{report_id}/dispatch", "/api/v1/reports/{report_id}/resolve"):
+        assert path in paths, path
+    form = paths["/api/v1/reports"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    schema_name = form["schema"]["$ref"].rsplit("/", 1)[1]
+    properties = document["components"]["schemas"][schema_name]["properties"]
+    assert {"category", "lat", "lng", "address", "description", "photos"} <= set(properties)
+    headers = [p["name"] for p in paths["/api/v1/reports/{report_id}/verify"]["post"][
+        "parameters"] if p["in"] == "header"]
+    assert headers == ["Idempotency-Key"]

@@ -47,7 +47,9 @@ class ReportFormSchema(Schema):
                          metadata={"description": "where it is, if not the reporter's area"})
 
 
-class ReportFilesSchema(Schema):
+class ReportUploadSchema(ReportFormSchema):
+    """The whole multipart body as documented: the form's fields and its files."""
+
     photos = fields.List(Upload(), metadata={"description": "up to 9 photos (JPEG, PNG, WebP)"})
     video = Upload(metadata={"description": "or one short video (MP4, MOV, WebM)"})
 
@@ -142,14 +144,18 @@ def list_categories():
 @blp.route("/reports", methods=["POST"])
 @actor_required("volunteer")
 @blp.arguments(ReportFormSchema, location="form")
-@blp.arguments(ReportFilesSchema, location="files")
 @blp.response(201, ReportSchema)
 @blp.alt_response(413, schema=ErrorSchema, description="payload_too_large")
-def file_report(form, files):
+@blp.doc(requestBody={"required": True, "content": {
+    "multipart/form-data": {"schema": ReportUploadSchema}}})
+def file_report(form):
     """File a report: multipart form with category, lat, lng, address, description and up to
     9 photos (or one video). Photos are checked by decoding them and stored without metadata."""
+    from flask import request
+
     actor = current_actor()
-    photos, video = uploads_from(files)
+    photos, video = uploads_from({"photos": request.files.getlist("photos"),
+                                  "video": request.files.get("video")})
     report = reports.file_report(db.session, actor, draft_from(form), photos, video,
                                  upload_dir())
     commit()
