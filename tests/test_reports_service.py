@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 import ledger
 from tests.reports_support import (
@@ -269,3 +270,56 @@ def test_the_monthly_assessment(ctx):
     assert open_one.status == "submitted"
     with pytest.raises(NotInYourArea):
         assessment.monthly_report(session, people["nanfeng_reviewer"], "sanyuan", today)
+
+
+@pytest.mark.postgres
+def test_two_reviewers_verifying_at_once_pay_once(ctx, request):
+    if request.node.callspec.params["database"] != "postgresql":
+        pytest.skip("real concurrency needs PostgreSQL")
+    session, world, people, _storage = ctx
+    report_id = file(ctx).id
+    engine = session.get_bind()
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def run(reviewer_name):
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as own:
+            reviewer = users.get_user(own, world.ids[reviewer_name])
+            barrier.wait()
+            try:
+                reports.verify(own, reviewer, report_id)
+                own.commit()
+                outcomes.append("verified")
+            except Conflict:
+                own.rollback()
+                outcomes.append("conflict")
+
+    threads = [threading.Thread(target=run, args=(name,))
+               for name in ("dafeng_reviewer", "xindu_admin")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "verified"]
+    session.expire_all()
+    assert wallet(ctx) == SIGNAL_POINTS
+    entries = session.scalars(select(ledger.Entry).where(
+        ledger.Entry.reference == f"report:{report_id}")).all()
+    assert len(entries) == 1
+
+
+def test_one_short_video_is_kept_and_a_fake_one_refused(ctx):
+    video = Upload("clip.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 2048)
+    session, _world, people, storage = ctx
+    report = reports.file_report(session, people["rider"], draft(), [], video, storage)
+    session.commit()
+    assert [(m.kind, m.content_type) for m in report.media] == [("video", "video/mp4")]
+    with pytest.raises(Invalid) as refused:
+        reports.file_report(session, people["rider"], draft(), [],
+                            Upload("clip.mp4", b"not a video at all"), storage)
+    assert "video" in refused.value.errors
+    session.rollback()
+    with pytest.raises(Invalid):
+        reports.file_report(session, people["rider"], draft(),
+                            [Upload("a.jpg", jpeg_with_gps())], video, storage)
