@@ -149,8 +149,7 @@ def daily_counts(session: Session, area: Area, since: datetime,
             for n in range(days)]
 
 
-def group_counts(session: Session, cells: list[Cell]) -> list[tuple[str, int]]:
-    names = category_names(session)
+def group_counts(names: dict[int, tuple[str, str]], cells: list[Cell]) -> list[tuple[str, int]]:
     counted: dict[str, int] = {}
     for cell in cells:
         group = names[cell.category_id][1]
@@ -158,9 +157,10 @@ def group_counts(session: Session, cells: list[Cell]) -> list[tuple[str, int]]:
     return sorted(counted.items(), key=lambda item: (-item[1], item[0]))
 
 
-def hotspots(session: Session, area: Area, cells: list[Cell]) -> list[tuple[str, str, int]]:
+def hotspots(session: Session, area: Area, names: dict[int, tuple[str, str]],
+             cells: list[Cell]) -> list[tuple[str, str, int]]:
     """(category, area one level below the scope, count), most reports first."""
-    categories, places = category_names(session), child_names(session, area)
+    categories, places = names, child_names(session, area)
     folded: dict[tuple[str, str], int] = {}
     for cell in cells:
         key = (categories[cell.category_id][0], places.get(cell.area_id, area.name))
@@ -193,11 +193,11 @@ def monthly_report(session: Session, actor: User, area_code: str | None,
     area = scope(session, actor, area_code)
     since, until = month_bounds(month)
     cells = month_cells(session, area, since, until)
-    totals = status_totals(cells)
+    totals, names = status_totals(cells), category_names(session)
     return MonthlyReport(
         area=area, month=month, totals=totals, points_awarded=totals.pop("points"),
         daily=daily_counts(session, area, since, until),
-        by_group=group_counts(session, cells),
+        by_group=group_counts(names, cells),
         departments=department_figures(session, area, since, until),
-        hotspots=hotspots(session, area, cells),
+        hotspots=hotspots(session, area, names, cells),
     )

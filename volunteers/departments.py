@@ -36,12 +36,16 @@ def get_department(session: Session, code: str) -> Department:
     return department
 
 
+MEMO_KEY = "report_departments_of"
+
+
 def add_member(session: Session, actor: User, department: Department, user: User) -> None:
     access.require(actor, ADMIN_ROLES, department.area)
     if user.id in member_ids(session, department.id):
         return
     session.add(DepartmentMember(department_id=department.id, user_id=user.id))
     session.flush()
+    session.info.pop(MEMO_KEY, None)
 
 
 def member_ids(session: Session, department_id: int) -> set[int]:
@@ -50,8 +54,13 @@ def member_ids(session: Session, department_id: int) -> set[int]:
 
 
 def departments_of(session: Session, user_id: int) -> list[int]:
-    return list(session.scalars(select(DepartmentMember.department_id).where(
-        DepartmentMember.user_id == user_id)))
+    """The departments a person works in, asked once per session: every page and every
+    visibility check needs it, and a web request has its own session."""
+    memo = session.info.setdefault(MEMO_KEY, {})
+    if user_id not in memo:
+        memo[user_id] = list(session.scalars(select(DepartmentMember.department_id).where(
+            DepartmentMember.user_id == user_id)))
+    return memo[user_id]
 
 
 def visible_departments(session: Session, actor: User) -> list[Department]:
