@@ -45,6 +45,7 @@ PAGE_MESSAGES = {
     "idempotency_conflict": _l("This request was already made with different details."),
     "conflict": _l("That conflicts with what is already recorded."),
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
+    "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
 }
 
