@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ledger import LedgerError
 from volunteers.errors import DomainError
 
+from .activity_messages import ACTIVITY_PAGE_MESSAGES
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ PAGE_MESSAGES = {
     "conflict": _l("That conflicts with what is already recorded."),
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
+    **ACTIVITY_PAGE_MESSAGES,
 }
 
 
