@@ -41,12 +41,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     from . import activities as activity_pages
     from . import api as api_package
-    from . import auth, errors, formatting, pages  # noqa: F401  (auth registers the loader)
+    from . import auth, errors, formatting, notifications, pages  # noqa: F401  (auth: loader)
 
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(activity_pages.bp)
+    notifications.register(app)
     formatting.register(app)
     errors.register(app)
 
