@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup, FlaskGroup
 
 import ledger
+from activities import demo as activities_demo
 from ledger import export as ledger_export
 from volunteers import demo, users
 from volunteers.models import ROLES
@@ -60,6 +61,7 @@ def create_user(username, role, area_code, display_name, password_stdin):
 def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
+    summary.accounts += activities_demo.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
