@@ -39,10 +39,10 @@ from .activity_forms import (
     ActivityForm,
     ApproveForm,
     FulfilForm,
-    PartyStatusForm,
     ReasonForm,
     ScanForm,
     WishForm,
+    party_status_form,
 )
 from .extensions import db
 from .forms import EmptyForm
@@ -334,13 +334,13 @@ def party_duty():
     if request.args.get("format") == "csv":
         return _duty_csv(rows, area, year)
     return render_template("activities/duty.html", rows=rows, area=area, year=year,
-                           areas=areas_, short_only=short_only, form=PartyStatusForm())
+                           areas=areas_, short_only=short_only, form=party_status_form())
 
 
 @bp.route("/party-duty/status", methods=["POST"])
 @login_required
 def party_status():
-    form = PartyStatusForm()
+    form = party_status_form()
     _require_form(form)
     user = users.find_user(db.session, form.username.data.strip())
     if user is None:

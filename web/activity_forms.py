@@ -18,8 +18,6 @@ from activities.checkin import CODE_DIGITS
 from activities.planning import MAX_ACTIVITY_MINUTES, MAX_CAPACITY, MAX_RADIUS_M
 from activities.wishes import MAX_WISH_POINTS
 
-from .forms import OnceForm
-
 
 class ActivityForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
@@ -54,7 +52,7 @@ class ScanForm(FlaskForm):
     lng = HiddenField()
 
 
-class ApproveForm(OnceForm):
+class ApproveForm(FlaskForm):
     """Checkbox ``attendance`` rows; ``minutes-<id>`` and ``reason-<id>`` adjust one."""
 
 
@@ -82,8 +80,14 @@ class ReasonForm(FlaskForm):
 class PartyStatusForm(FlaskForm):
     username = StringField(_l("Volunteer's user name"), validators=[DataRequired(),
                                                                     Length(max=64)])
-    party_status = SelectField(_l("Party membership"), choices=[
+    party_status = SelectField(_l("Party membership"))
+
+
+def party_status_form() -> PartyStatusForm:
+    form = PartyStatusForm()
+    form.party_status.choices = [
         ("in_service", _l("Party member at work (在职党员)")),
         ("resident", _l("Party member where living (居住地党员)")),
         ("none", _l("Not a party member")),
-    ])
+    ]
+    return form
