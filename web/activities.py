@@ -25,13 +25,23 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from activities import catalogue, checkin, daily, duty, hours, planning, signups, wishes
+from activities import (
+    catalogue,
+    checkin,
+    daily,
+    duty,
+    hours,
+    planning,
+    signups,
+    teamwork,
+    wishes,
+)
 from activities.common import CHINA, ORGANISER_ROLES, china_day, now
 from activities.errors import DomainError
 from activities.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from activities.planning import ActivityDraft
 from activities.wishes import WishDraft
-from volunteers import access, users
+from volunteers import access, teams, users
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme
 
@@ -39,8 +49,10 @@ from .activity_forms import (
     ActivityForm,
     ApproveForm,
     FulfilForm,
+    MemberForm,
     ReasonForm,
     ScanForm,
+    TeamForm,
     WishForm,
     party_status_form,
 )
@@ -462,6 +474,80 @@ def new_wish():
 def wish_photo(photo_id):
     found = wishes.photo(db.session, current_user, photo_id)
     return send_file(photo_file(found), mimetype=found.content_type, max_age=3600)
+
+
+# Teams ------------------------------------------------------------------------------------
+
+@bp.route("/teams", methods=["GET", "POST"])
+@login_required
+def team_list():
+    form = TeamForm()
+    form.area.choices = _area_choices()
+    if request.method == "POST":
+        access.require(current_user, ORGANISER_ROLES)
+        if form.validate_on_submit():
+            leader = users.find_user(db.session, form.leader.data.strip())
+            if leader is None:
+                flash(_("No volunteer has that user name."), "error")
+            else:
+                try:
+                    team = teams.create_team(db.session, current_user, form.name.data,
+                                             form.area.data, leader.id)
+                    commit()
+                except DomainError as error:
+                    db.session.rollback()
+                    flash(_error_text(error), "error")
+                else:
+                    flash(_("Team created."), "success")
+                    return redirect(url_for("activity_pages.team_detail", team_id=team.id))
+    return render_template("activities/teams.html", teams=teamwork.visible_teams(
+        db.session, current_user), form=form,
+        is_organiser=access.holds(current_user, ORGANISER_ROLES))
+
+
+@bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
+@login_required
+def team_detail(team_id):
+    team = teamwork.readable_team(db.session, current_user, team_id)
+    form = MemberForm()
+    if form.validate_on_submit():
+        user = users.find_user(db.session, form.username.data.strip())
+        try:
+            if user is None:
+                raise Invalid("no such user", errors={"username": ["unknown"]})
+            teams.add_member(db.session, current_user, team.id, user.id)
+            commit()
+        except DomainError as error:
+            db.session.rollback()
+            flash(_error_text(error), "error")
+        else:
+            flash(_("Member added."), "success")
+        return redirect(url_for("activity_pages.team_detail", team_id=team.id))
+    manager = current_user.id == team.leader_id or access.holds(current_user, ORGANISER_ROLES,
+                                                                team.area)
+    return render_template("activities/team.html", team=team, form=form, manager=manager,
+                           members=teams.members(db.session, team.id), action_form=EmptyForm(),
+                           organiser=access.holds(current_user, ORGANISER_ROLES, team.area))
+
+
+@bp.route("/teams/<int:team_id>/members/<int:user_id>/<action>", methods=["POST"])
+@login_required
+def team_member(team_id, user_id, action):
+    _require_form(EmptyForm())
+    if action not in ("remove", "lead"):
+        abort(404)
+    try:
+        if action == "remove":
+            teams.remove_member(db.session, current_user, team_id, user_id)
+        else:
+            teamwork.appoint_leader(db.session, current_user, team_id, user_id)
+        commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_error_text(error), "error")
+    else:
+        flash(_("Team updated."), "success")
+    return redirect(url_for("activity_pages.team_detail", team_id=team_id))
 
 
 # Small helpers ----------------------------------------------------------------------------

@@ -91,3 +91,14 @@ def party_status_form() -> PartyStatusForm:
         ("none", _l("Not a party member")),
     ]
     return form
+
+
+class TeamForm(FlaskForm):
+    name = StringField(_l("Team name"), validators=[DataRequired(), Length(max=120)])
+    area = SelectField(_l("Area"), validators=[DataRequired()])
+    leader = StringField(_l("Leader's user name"), validators=[DataRequired(), Length(max=64)])
+
+
+class MemberForm(FlaskForm):
+    username = StringField(_l("Volunteer's user name"), validators=[DataRequired(),
+                                                                    Length(max=64)])

@@ -28,7 +28,7 @@ def idempotency_key(actor, purpose: str) -> str:
 
 
 def register(api) -> None:
-    from . import accounts, activities, auth, me, programmes, wishes
+    from . import accounts, activities, auth, me, programmes, teams, wishes
 
-    for module in (auth, me, programmes, accounts, activities, wishes):
+    for module in (auth, me, programmes, accounts, activities, wishes, teams):
         api.register_blueprint(module.blp)
