@@ -194,3 +194,31 @@ def readable_record(session: Session, actor: User, user_id: int) -> User:
 
 def record_moment(attendance: Attendance) -> datetime:
     return attendance.activity.starts_at
+
+
+CERTIFICATE_SIGNATURE_HEX = 16
+
+
+def certificate_signature(key: bytes, user_id: int, year: int | None, total_minutes: int,
+                          times: int) -> str:
+    """Signs what a printed certificate states, so its QR link shows whether the record
+    still says the same (an amendment since printing makes the old paper stale)."""
+    import hashlib
+    import hmac
+
+    message = f"jindou-hours-certificate:{user_id}:{year or 'all'}:{total_minutes}:{times}"
+    digest = hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+    return digest[:CERTIFICATE_SIGNATURE_HEX]
+
+
+def certificate_holds(session: Session, key: bytes, user_id: int, year: int | None,
+                      signature: str) -> HoursRecord | None:
+    """The current record when ``signature`` matches it, else None."""
+    import hmac
+
+    user = session.get(User, user_id)
+    if user is None:
+        return None
+    record = hours_record(session, user, year)
+    expected = certificate_signature(key, user_id, year, record.total_minutes, record.times)
+    return record if hmac.compare_digest(expected, signature or "") else None

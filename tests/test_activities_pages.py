@@ -6,9 +6,12 @@ publication to confirmation with a photo upload; the daily check-in button."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
+from pyzbar.pyzbar import decode
 
 from activities import checkin
 from activities.common import CHINA
@@ -86,9 +89,31 @@ def test_an_activity_from_creation_to_approved_hours(app, scene):
     assert "0.8" in record and "按实际服务时间核定" in record
     certificate = text_of(rider.get("/me/hours/certificate"))
     assert "志愿服务时长证明" in certificate and "民政部令第67号" in certificate
+    verify_url = re.search(r'<span class="code">(http[^<]+)</span>', certificate).group(1)
+    qr_path = re.search(r'src="(/hours/verify/[^"]+/qr.png)"', certificate).group(1)
+    qr = rider.get(qr_path)
+    assert decode(Image.open(io.BytesIO(qr.data)))[0].data.decode() == verify_url
+    anonymous = app.test_client()
+    checked = text_of(anonymous.get(verify_url.replace("http://localhost", "")))
+    assert "与服务记录一致" in checked and "0.8" in checked
+    hours_amend(app, attendance_id, 40)
+    stale = text_of(anonymous.get(verify_url.replace("http://localhost", "")))
+    assert "与当前记录不符" in stale
     stylesheet = rider.get("/static/activities.css")
     assert "@media print" in text_of(stylesheet)
     stylesheet.close()
+
+
+def hours_amend(app, attendance_id: int, minutes: int) -> None:
+    from activities import hours
+    from volunteers import users
+    from web.extensions import db
+
+    with app.app_context():
+        organiser = users.find_user(db.session, "sanyuan_organiser")
+        hours.amend(db.session, organiser, attendance_id, minutes, "复核更正")
+        db.session.commit()
+        db.session.remove()
 
 
 def test_party_duty_page_and_csv(app, scene):

@@ -21,6 +21,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -52,6 +53,7 @@ from .activity_forms import (
     MemberForm,
     ReasonForm,
     ScanForm,
+    SendBackForm,
     TeamForm,
     WishForm,
     party_status_form,
@@ -78,10 +80,14 @@ def checkin_url(activity_id: int, direction: str, code: str) -> str:
 
 def qr_png(activity_id: int, direction: str) -> io.BytesIO:
     code = checkin.current_code(checkin_key(), activity_id, direction)
+    return _qr_of(checkin_url(activity_id, direction, code))
+
+
+def _qr_of(text: str) -> io.BytesIO:
     # Error correction M and a short URL keep the code sparse for cheap phone cameras.
     image = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M,
                           box_size=QR_BOX_PIXELS, border=QR_BORDER_BOXES)
-    image.add_data(checkin_url(activity_id, direction, code))
+    image.add_data(text)
     image.make(fit=True)
     buffer = io.BytesIO()
     image.make_image(fill_color="black", back_color="white").save(buffer, "PNG")
@@ -201,8 +207,46 @@ def my_hours():
 def certificate():
     year = request.args.get("year", type=int)
     record = hours.hours_record(db.session, current_user, year)
+    signature = hours.certificate_signature(_certificate_key(), current_user.id, year,
+                                            record.total_minutes, record.times)
+    verify = url_for("activity_pages.verify_certificate", user_id=current_user.id,
+                     period=year or "all", signature=signature, _external=True)
     return render_template("activities/certificate.html", record=record, year=year,
-                           issued=now())
+                           issued=format_date(now().astimezone(CHINA), format="long"),
+                           verify_url=verify, period=year or "all", signature=signature)
+
+
+def _certificate_key() -> bytes:
+    return b"certificate:" + checkin_key()
+
+
+def _period(period: str) -> int | None:
+    if period == "all":
+        return None
+    if period.isdigit() and len(period) == 4:
+        return int(period)
+    abort(404)
+
+
+@bp.route("/hours/verify/<int:user_id>/<period>/<signature>")
+def verify_certificate(user_id, period, signature):
+    """Public: anyone holding the printed certificate checks it against the record."""
+    from activities.wishes import mask_name
+
+    record = hours.certificate_holds(db.session, _certificate_key(), user_id, _period(period),
+                                     signature)
+    return render_template("activities/verify.html", record=record, period=period,
+                           masked=mask_name(record.user.display_name) if record else None)
+
+
+@bp.route("/hours/verify/<int:user_id>/<period>/<signature>/qr.png")
+@login_required
+def certificate_qr(user_id, period, signature):
+    if user_id != current_user.id:
+        abort(404)
+    url = url_for("activity_pages.verify_certificate", user_id=user_id, period=period,
+                  signature=signature, _external=True)
+    return send_file(_qr_of(url), mimetype="image/png", max_age=0)
 
 
 @bp.route("/me/daily-checkin", methods=["POST"])
@@ -405,7 +449,7 @@ def wish_detail(wish_id):
     wish = wishes.visible_wish(db.session, current_user, wish_id)
     return render_template(
         "activities/wish.html", wish=wish, form=EmptyForm(), fulfil_form=FulfilForm(),
-        reason_form=ReasonForm(), teams=_led_teams(),
+        reason_form=ReasonForm(), send_back_form=SendBackForm(), teams=_led_teams(),
         organiser=access.holds(current_user, ORGANISER_ROLES, wish.area))
 
 
@@ -414,7 +458,7 @@ def wish_detail(wish_id):
 def wish_action(wish_id, action):
     if action not in ("claim", "abandon", "fulfil", "confirm", "send-back"):
         abort(404)
-    form = FulfilForm() if action == "fulfil" else ReasonForm()
+    form = {"fulfil": FulfilForm, "send-back": SendBackForm}.get(action, ReasonForm)()
     _require_form(form)
     try:
         _do_wish_action(wish_id, action, form)

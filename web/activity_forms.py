@@ -74,7 +74,14 @@ class FulfilForm(FlaskForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[Optional(), Length(max=500)])
+    """Claiming and confirming carry no text; giving back may say why."""
+
+    reason = StringField(_l("Why you give it back (optional)"),
+                         validators=[Optional(), Length(max=500)])
+
+
+class SendBackForm(FlaskForm):
+    reason = StringField(_l("What is missing"), validators=[Optional(), Length(max=500)])
 
 
 class PartyStatusForm(FlaskForm):
