@@ -34,8 +34,9 @@ from .signups import find_signup
 WINDOW_SECONDS = 60
 CODE_DIGITS = 8
 ACCEPTED_WINDOWS = 2
-# How far back a code is still recognised, so the volunteer hears "expired", not "wrong".
-RECOGNISED_WINDOWS = 24 * 60
+# How far back a code is still recognised, so the volunteer hears "expired", not "wrong":
+# an hour. Each window costs one HMAC, and a wrong code is checked against all of them.
+RECOGNISED_WINDOWS = 60
 CHECKIN_OPENS_BEFORE = timedelta(hours=1)
 CHECKOUT_CLOSES_AFTER = timedelta(hours=3)
 DIRECTIONS = ("in", "out")
