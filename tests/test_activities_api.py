@@ -278,3 +278,23 @@ def test_daily_checkin_pays_once_a_day(app, api, scene):
     assert_refused(api.post("/me/daily-checkin", as_="sanyuan_organiser"), 403, "forbidden")
     kunming = api.post("/me/daily-checkin", as_="kunming_volunteer").get_json()
     assert kunming["points"] == 1  # 五华金豆 has no rule of its own: the default
+
+
+def test_guessing_check_in_codes_is_rate_limited_per_volunteer(make_app):
+    from tests.web_support import ApiClient, build_world
+
+    app = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI="memory://",
+                   JINDOU_CHECKIN_RATE_LIMIT="3 per minute")
+    build_scene(app, build_world(app))
+    api = ApiClient(app)
+    activity = create(api)
+    for name in ("rider", "volunteer_a"):
+        api.post(f"/activities/{activity['id']}/signups", as_=name)
+    path = f"/activities/{activity['id']}/checkins"
+    guesses = [api.post(path, as_="rider", json={"code": f"{n:08d}"}).status_code
+               for n in range(4)]
+    assert guesses == [400, 400, 400, 429]
+    limited = api.post(path, as_="rider", json={"code": "00000000"}).get_json()
+    assert limited["code"] == "rate_limited"
+    right = checkin.current_code(key(app), activity["id"], "in")
+    assert api.post(path, as_="volunteer_a", json={"code": right}).status_code == 201

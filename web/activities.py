@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import datetime
 
 import qrcode
@@ -58,7 +59,7 @@ from .activity_forms import (
     WishForm,
     party_status_form,
 )
-from .extensions import db
+from .extensions import db, limiter
 from .forms import EmptyForm
 from .transactions import commit
 
@@ -68,6 +69,23 @@ QR_BORDER_BOXES = 4
 
 
 # Helpers the API shares -------------------------------------------------------------------
+
+DEFAULT_CHECKIN_RATE_LIMIT = "10 per minute"
+
+
+def checkin_limit() -> str:
+    """Scans per volunteer: plenty for a person, too few to guess an 8-digit code."""
+    return (current_app.config.get("JINDOU_CHECKIN_RATE_LIMIT")
+            or os.environ.get("JINDOU_CHECKIN_RATE_LIMIT") or DEFAULT_CHECKIN_RATE_LIMIT)
+
+
+def checkin_limit_key() -> str:
+    """Per person, not per address: a whole venue may share one network."""
+    from .auth import current_actor
+
+    actor = current_actor()
+    return f"checkin:user:{actor.id}" if actor is not None else f"checkin:ip:{request.remote_addr}"
+
 
 def checkin_key() -> bytes:
     return current_app.config["JINDOU_CHECKIN_KEY"].encode()
@@ -168,6 +186,7 @@ def scan():
 
 @bp.route("/activities/<int:activity_id>/scan", methods=["GET", "POST"])
 @login_required
+@limiter.limit(checkin_limit, key_func=checkin_limit_key, methods=["POST"])
 def scan_code(activity_id):
     activity = planning.get_activity(db.session, activity_id)
     form = ScanForm()

@@ -8,9 +8,9 @@ from flask_smorest import Blueprint
 from activities import catalogue, checkin, duty, hours, planning, signups
 from activities.planning import ActivityDraft
 
-from ..activities import checkin_key, checkin_url, qr_png
+from ..activities import checkin_key, checkin_limit, checkin_limit_key, checkin_url, qr_png
 from ..auth import actor_required, current_actor
-from ..extensions import db
+from ..extensions import db, limiter
 from ..schemas import ErrorSchema
 from ..transactions import commit
 from . import IDEMPOTENCY_HEADER
@@ -137,17 +137,20 @@ def _scan(payload, activity_id, service):
 
 
 @blp.route("/activities/<int:activity_id>/checkins", methods=["POST"])
+@limiter.limit(checkin_limit, key_func=checkin_limit_key)
 @actor_required("volunteer")
 @blp.arguments(ScanSchema)
 @blp.response(201, AttendanceSchema)
 @blp.alt_response(400, schema=ErrorSchema,
                   description="checkin_code_invalid, checkin_code_expired")
+@blp.alt_response(429, schema=ErrorSchema, description="rate_limited")
 def check_in(payload, activity_id):
     """Check in with the code from the organiser's QR; a repeat answers with the first."""
     return _scan(payload, activity_id, checkin.check_in)
 
 
 @blp.route("/activities/<int:activity_id>/checkouts", methods=["POST"])
+@limiter.limit(checkin_limit, key_func=checkin_limit_key)
 @actor_required("volunteer")
 @blp.arguments(ScanSchema)
 @blp.response(201, AttendanceSchema)
