@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from volunteers import access, programmes
 from volunteers.errors import Invalid, NotFound
@@ -124,17 +125,21 @@ def _check_minutes(attendance: Attendance, minutes: int) -> None:
 def _mark_approved(session, actor, attendance: Attendance, minutes: int) -> None:
     # One conditional UPDATE: of two approvals racing, one changes the row and the other
     # hears that it is already approved.
+    moment = now()
     changed = session.execute(
         update(Attendance).where(Attendance.id == attendance.id,
                                  Attendance.status != "approved")
         .values(status="approved", approved_minutes=minutes, approved_by_id=actor.id,
-                approved_at=now())
+                approved_at=moment)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         raise HoursAlreadyApproved(f"attendance {attendance.id} is already approved",
                                    attendance_id=attendance.id)
-    session.refresh(attendance)
+    # What the UPDATE wrote, without reading the row back.
+    for name, value in (("status", "approved"), ("approved_minutes", minutes),
+                        ("approved_by_id", actor.id), ("approved_at", moment)):
+        set_committed_value(attendance, name, value)
 
 
 def amend(session: Session, actor: User, attendance_id: int, minutes: int,
