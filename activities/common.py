@@ -44,6 +44,24 @@ def require_volunteer_in(actor: User | None, programme: Programme) -> None:
         raise NotInYourArea(f"{programme.name} is outside your area", area=programme.area.code)
 
 
+def visible_area_clause(actor: User, area_column, programme_area_column, staff_roles):
+    """SQL for "the actor may see this": inside a staff area of theirs, or (for a volunteer)
+    paid by a programme whose area contains the volunteer's own area."""
+    from sqlalchemy import false, or_
+
+    clauses = [area_column.startswith(grant.area.path, autoescape=True)
+               for grant in actor.grants if grant.role in staff_roles]
+    if access.holds(actor, ("volunteer",)):
+        ancestors = [f"/{'/'.join(areas_ancestry(actor.area)[:depth])}/"
+                     for depth in range(1, len(areas_ancestry(actor.area)) + 1)]
+        clauses.append(programme_area_column.in_(ancestors))
+    return or_(*clauses) if clauses else false()
+
+
+def areas_ancestry(area: Area) -> list[str]:
+    return [code for code in area.path.split("/") if code]
+
+
 def get_or_404(session: Session, model, object_id: int, label: str):
     found = session.get(model, object_id)
     if found is None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ledger.rules import as_utc
 from volunteers import access, areas
@@ -15,7 +15,7 @@ from volunteers.errors import Invalid
 from volunteers.models import Area, Programme, User
 
 from . import catalogue
-from .common import ORGANISER_ROLES, get_or_404, now
+from .common import ORGANISER_ROLES, get_or_404, now, visible_area_clause
 from .models import Activity
 
 MAX_CAPACITY = 10_000
@@ -111,18 +111,18 @@ def require_organiser(actor: User | None, activity: Activity) -> None:
 def visible_activities(session: Session, actor: User, *, upcoming_only: bool = False,
                        limit: int = MAX_LIST) -> list[Activity]:
     """Staff see their areas' activities; a volunteer those of the programmes covering them."""
-    query = select(Activity).join(Area, Area.id == Activity.area_id)
+    programme_area = aliased(Area)
+    query = (select(Activity).join(Area, Area.id == Activity.area_id)
+             .join(Programme, Programme.id == Activity.programme_id)
+             .join(programme_area, programme_area.id == Programme.area_id)
+             .where(visible_area_clause(actor, Area.path, programme_area.path,
+                                        ORGANISER_ROLES + ("reviewer",))))
     if upcoming_only:
         query = query.where(Activity.ends_at > now(), Activity.status == "open")
-    query = query.order_by(Activity.starts_at.desc() if not upcoming_only
-                           else Activity.starts_at).limit(min(limit, MAX_LIST) * 4)
-    found = []
-    for activity in session.scalars(query):
-        if _can_see(actor, activity):
-            found.append(activity)
-        if len(found) >= limit:
-            break
-    return found
+        query = query.order_by(Activity.starts_at, Activity.id)
+    else:
+        query = query.order_by(Activity.starts_at.desc(), Activity.id.desc())
+    return list(session.scalars(query.limit(min(limit, MAX_LIST))))
 
 
 def _can_see(actor: User, activity: Activity) -> bool:
@@ -136,3 +136,37 @@ def require_visible(actor: User, activity: Activity) -> None:
         from volunteers.errors import NotInYourArea
 
         raise NotInYourArea("this activity is outside your area", area=activity.area.code)
+
+
+def cancel_activity(session: Session, actor: User, activity_id: int, reason: str) -> Activity:
+    """The organiser calls an activity off; everyone signed up is told why. Approved hours of
+    an activity cannot be undone this way (amend them instead)."""
+    from sqlalchemy import update
+
+    from volunteers.notifications import N_, notify
+
+    from .common import CHINA, clean_reason
+    from .errors import ActivityClosed
+    from .models import Attendance, Signup
+
+    activity = get_activity(session, activity_id)
+    require_organiser(actor, activity)
+    reason = clean_reason(reason)
+    if session.scalar(select(Attendance.id).where(Attendance.activity_id == activity.id,
+                                                  Attendance.status == "approved").limit(1)):
+        raise ActivityClosed("hours of this activity are approved: it took place")
+    changed = session.execute(
+        update(Activity).where(Activity.id == activity.id, Activity.status == "open")
+        .values(status="cancelled").execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise ActivityClosed(f"activity {activity.id} is already cancelled")
+    session.refresh(activity)
+    when = activity.starts_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    for user_id in session.scalars(select(Signup.user_id).where(
+            Signup.activity_id == activity.id, Signup.status == "signed_up")):
+        notify(session, user_id,
+               N_("The activity \"%(title)s\" on %(when)s is cancelled: %(reason)s"),
+               {"title": activity.title, "when": when, "reason": reason},
+               link=f"/activities/{activity.id}", reference=f"activity:{activity.id}")
+    session.flush()
+    return activity

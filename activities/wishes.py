@@ -9,13 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from volunteers import access, areas, programmes
 from volunteers.errors import Forbidden, Invalid, NotInYourArea
 from volunteers.models import Area, Programme, User
 
-from .common import ORGANISER_ROLES, clean_reason, get_or_404, now, require_volunteer_in
+from .common import (
+    ORGANISER_ROLES,
+    clean_reason,
+    get_or_404,
+    now,
+    require_volunteer_in,
+    visible_area_clause,
+)
 from .errors import WishAlreadyClaimed, WishWrongState
 from .models import Wish, WishClaim, WishPhoto
 from .photos import MAX_PHOTOS, clean_photo
@@ -83,16 +90,20 @@ def visible_wish(session: Session, actor: User, wish_id: int) -> Wish:
 
 def list_wishes(session: Session, actor: User, status: str | None = "open",
                 mine: bool = False, limit: int = MAX_LIST) -> list[Wish]:
-    query = select(Wish).join(Area, Area.id == Wish.area_id)
+    programme_area = aliased(Area)
+    query = (select(Wish).join(Area, Area.id == Wish.area_id)
+             .join(Programme, Programme.id == Wish.programme_id)
+             .join(programme_area, programme_area.id == Programme.area_id)
+             .where(visible_area_clause(actor, Area.path, programme_area.path,
+                                        ORGANISER_ROLES)))
     if status:
         query = query.where(Wish.status == status)
     else:
         query = query.where(Wish.status.in_(LISTED_STATUSES))
     if mine:
         query = query.where(Wish.claimed_by_id == actor.id)
-    query = query.order_by(Wish.created_at.desc(), Wish.id.desc()).limit(min(limit, MAX_LIST) * 4)
-    found = [wish for wish in session.scalars(query) if can_see(actor, wish)]
-    return found[:limit]
+    query = query.order_by(Wish.created_at.desc(), Wish.id.desc()).limit(min(limit, MAX_LIST))
+    return list(session.scalars(query))
 
 
 def claim(session: Session, actor: User, wish_id: int, team_id: int | None = None) -> Wish:
@@ -267,3 +278,19 @@ def photo(session: Session, actor: User, photo_id: int) -> WishPhoto:
     return found
 
 
+
+
+def withdraw(session: Session, actor: User, wish_id: int, reason: str) -> Wish:
+    """The organiser takes down a wish nobody holds (the resident no longer needs it)."""
+    wish = get_wish(session, wish_id)
+    access.require(actor, ORGANISER_ROLES, wish.area)
+    reason = clean_reason(reason)
+    changed = session.execute(
+        update(Wish).where(Wish.id == wish.id, Wish.status == "open")
+        .values(status="withdrawn", fulfilment_note=reason)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise WishWrongState(f"wish {wish.id} is {wish.status}: only an open wish is withdrawn")
+    session.refresh(wish)
+    return wish

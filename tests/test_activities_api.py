@@ -298,3 +298,33 @@ def test_guessing_check_in_codes_is_rate_limited_per_volunteer(make_app):
     assert limited["code"] == "rate_limited"
     right = checkin.current_code(key(app), activity["id"], "in")
     assert api.post(path, as_="volunteer_a", json={"code": right}).status_code == 201
+
+
+def test_an_organiser_cancels_an_activity_and_signed_up_volunteers_are_told(app, api, scene):
+    activity = create(api)
+    api.post(f"/activities/{activity['id']}/signups", as_="rider")
+    path = f"/activities/{activity['id']}/cancel"
+    assert_refused(api.post(path, as_="rider", json={"reason": "x"}), 403, "forbidden")
+    assert_refused(api.post(path, as_="sanyuan_organiser", json={}), 422, "validation_error")
+    cancelled = api.post(path, as_="sanyuan_organiser", json={"reason": "暴雨预警"})
+    assert cancelled.get_json()["status"] == "cancelled"
+    assert_refused(api.post(path, as_="sanyuan_organiser", json={"reason": "again"}), 409,
+                   "activity_closed")
+    assert_refused(api.post(f"/activities/{activity['id']}/signups", as_="volunteer_a"), 409,
+                   "activity_closed")
+    notes = api.get("/me/notifications", as_="rider").get_json()
+    items = notes["items"] if isinstance(notes, dict) else notes
+    assert any("暴雨预警" in str(item) for item in items)
+
+
+def test_an_open_wish_can_be_withdrawn_but_not_a_claimed_one(app, api, scene):
+    first = api.post("/wishes", as_="sanyuan_organiser", json=wish_payload()).get_json()
+    second = api.post("/wishes", as_="sanyuan_organiser", json=wish_payload()).get_json()
+    api.post(f"/wishes/{second['id']}/claim", as_="rider", json={})
+    withdrawn = api.post(f"/wishes/{first['id']}/withdraw", as_="sanyuan_organiser",
+                         json={"reason": "居民已自行解决"})
+    assert withdrawn.get_json()["status"] == "withdrawn"
+    assert_refused(api.post(f"/wishes/{second['id']}/withdraw", as_="sanyuan_organiser",
+                            json={"reason": "x"}), 409, "wish_wrong_state")
+    assert [w["id"] for w in api.get("/wishes?status=all", as_="volunteer_a").get_json()] == [
+        second["id"]]

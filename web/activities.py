@@ -50,6 +50,7 @@ from volunteers.models import Area, Programme
 from .activity_forms import (
     ActivityForm,
     ApproveForm,
+    CancelForm,
     FulfilForm,
     MemberForm,
     ReasonForm,
@@ -57,6 +58,7 @@ from .activity_forms import (
     SendBackForm,
     TeamForm,
     WishForm,
+    WithdrawForm,
     party_status_form,
 )
 from .extensions import db, limiter
@@ -154,7 +156,8 @@ def detail(activity_id):
     attendance = checkin.find_attendance(db.session, activity.id, current_user.id)
     return render_template(
         "activities/detail.html", activity=activity, signup=signup, attendance=attendance,
-        form=EmptyForm(), organiser=access.holds(current_user, ORGANISER_ROLES, activity.area))
+        form=EmptyForm(), cancel_form=CancelForm(),
+        organiser=access.holds(current_user, ORGANISER_ROLES, activity.area))
 
 
 @bp.route("/activities/<int:activity_id>/signup", methods=["POST"])
@@ -326,6 +329,22 @@ def new_activity():
     return render_template("activities/new.html", form=form)
 
 
+@bp.route("/activities/<int:activity_id>/call-off", methods=["POST"])
+@login_required
+def call_off(activity_id):
+    form = CancelForm()
+    _require_form(form)
+    try:
+        planning.cancel_activity(db.session, current_user, activity_id, form.reason.data)
+        commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(_error_text(error), "error")
+    else:
+        flash(_("The activity is cancelled; everyone signed up is told."), "info")
+    return redirect(url_for("activity_pages.detail", activity_id=activity_id))
+
+
 @bp.route("/activities/<int:activity_id>/qr")
 @login_required
 def show_qr(activity_id):
@@ -468,16 +487,18 @@ def wish_detail(wish_id):
     wish = wishes.visible_wish(db.session, current_user, wish_id)
     return render_template(
         "activities/wish.html", wish=wish, form=EmptyForm(), fulfil_form=FulfilForm(),
-        reason_form=ReasonForm(), send_back_form=SendBackForm(), teams=_led_teams(),
+        reason_form=ReasonForm(), send_back_form=SendBackForm(), withdraw_form=WithdrawForm(),
+        teams=_led_teams(),
         organiser=access.holds(current_user, ORGANISER_ROLES, wish.area))
 
 
 @bp.route("/wishes/<int:wish_id>/<action>", methods=["POST"])
 @login_required
 def wish_action(wish_id, action):
-    if action not in ("claim", "abandon", "fulfil", "confirm", "send-back"):
+    if action not in ("claim", "abandon", "fulfil", "confirm", "send-back", "withdraw"):
         abort(404)
-    form = {"fulfil": FulfilForm, "send-back": SendBackForm}.get(action, ReasonForm)()
+    form = {"fulfil": FulfilForm, "send-back": SendBackForm,
+            "withdraw": WithdrawForm}.get(action, ReasonForm)()
     _require_form(form)
     try:
         _do_wish_action(wish_id, action, form)
@@ -504,6 +525,9 @@ def _do_wish_action(wish_id: int, action: str, form) -> None:
     elif action == "confirm":
         wish = wishes.confirm(session, current_user, wish_id)
         flash(_("Confirmed: %(points)s points paid.", points=wish.reward_points), "success")
+    elif action == "withdraw":
+        wishes.withdraw(session, current_user, wish_id, form.reason.data)
+        flash(_("The wish is withdrawn."), "info")
     else:
         wishes.send_back(session, current_user, wish_id, form.reason.data)
         flash(_("The wish went back to its claimer."), "info")

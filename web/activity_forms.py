@@ -80,6 +80,15 @@ class ReasonForm(FlaskForm):
                          validators=[Optional(), Length(max=500)])
 
 
+class CancelForm(FlaskForm):
+    reason = StringField(_l("Why (everyone signed up is told)"),
+                         validators=[DataRequired(), Length(max=500)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = StringField(_l("Why it is taken down"), validators=[DataRequired(), Length(max=500)])
+
+
 class SendBackForm(FlaskForm):
     reason = StringField(_l("What is missing"), validators=[Optional(), Length(max=500)])
 

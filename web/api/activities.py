@@ -34,6 +34,7 @@ from .activity_schemas import (
     HoursRecordSchema,
     PartyStatusAnswerSchema,
     PartyStatusSchema,
+    RequiredReasonSchema,
     ScanSchema,
     SignupSchema,
 )
@@ -80,6 +81,18 @@ def create_activity(payload):
 def get_activity(activity_id):
     activity = planning.get_activity(db.session, activity_id)
     planning.require_visible(current_actor(), activity)
+    return activity
+
+
+@blp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
+@actor_required("organiser", "admin")
+@blp.arguments(RequiredReasonSchema)
+@blp.response(200, ActivitySchema)
+def cancel_activity(payload, activity_id):
+    """Call the activity off; everyone signed up is notified with the reason."""
+    activity = planning.cancel_activity(db.session, current_actor(), activity_id,
+                                        payload["reason"])
+    commit()
     return activity
 
 

@@ -129,6 +129,17 @@ def send_back(payload, wish_id):
     return wish
 
 
+@blp.route("/wishes/<int:wish_id>/withdraw", methods=["POST"])
+@actor_required("organiser", "admin")
+@blp.arguments(RequiredReasonSchema)
+@blp.response(200, WishSchema)
+def withdraw(payload, wish_id):
+    """Take down an open wish the resident no longer needs."""
+    wish = wishes.withdraw(db.session, current_actor(), wish_id, payload["reason"])
+    commit()
+    return wish
+
+
 @blp.route("/wish-photos/<int:photo_id>", methods=["GET"])
 @actor_required()
 @blp.response(200, content_type="image/jpeg")
