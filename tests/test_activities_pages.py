@@ -167,3 +167,15 @@ def test_the_daily_checkin_button_pays_once(app, scene):
     assert "今日签到成功：+2 积分" in text_of(first)
     second = post_form(rider, "/wallet", "/me/daily-checkin", {}, follow_redirects=True)
     assert "今天已经签到过了" in text_of(second)
+
+
+def test_the_activity_pages_speak_english_on_request(app, scene):
+    from tests.test_pages import switch_language
+
+    rider = client_as(app, "rider")
+    switch_language(rider, "en", "/activities")
+    page = text_of(rider.get("/activities"))
+    assert '<html lang="en">' in page
+    assert "Upcoming activities" in page and "Check in for today" in page
+    assert "Micro-wishes" in text_of(rider.get("/wishes"))
+    assert "My service hours" in text_of(rider.get("/me/hours"))
