@@ -39,12 +39,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
     api = JindouApi(app)
 
+    from . import activities as activity_pages
     from . import api as api_package
     from . import auth, errors, formatting, notifications, pages  # noqa: F401  (auth: loader)
 
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(activity_pages.bp)
     notifications.register(app)
     from . import open311, reports
 

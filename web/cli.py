@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup, FlaskGroup
 
 import ledger
+from activities import demo as activities_demo
 from ledger import export as ledger_export
 from volunteers import demo, demo_reports, reports, users
 from volunteers.models import ROLES
@@ -63,6 +64,7 @@ def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
     demo_reports.load(db.session, upload_dir())
+    summary.accounts += activities_demo.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")

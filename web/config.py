@@ -7,7 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
-SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key"}
+SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
+                "JINDOU_CHECKIN_KEY": "checkin_key"}
 
 
 def instance_path() -> Path:
@@ -38,6 +39,7 @@ def from_environment(instance: Path) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SECRET_KEY": os.environ.get("JINDOU_SECRET_KEY"),
         "JINDOU_VOUCHER_KEY": os.environ.get("JINDOU_VOUCHER_KEY"),
+        "JINDOU_CHECKIN_KEY": os.environ.get("JINDOU_CHECKIN_KEY"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from ledger import LedgerError
 from volunteers.errors import DomainError
 
+from .activity_messages import ACTIVITY_PAGE_MESSAGES
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ PAGE_MESSAGES = {
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
     "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
+    **ACTIVITY_PAGE_MESSAGES,
 }
 
 

@@ -28,7 +28,7 @@ def idempotency_key(actor, purpose: str) -> str:
 
 
 def register(api) -> None:
-    from . import accounts, auth, me, programmes, reports
+    from . import accounts, activities, auth, me, programmes, reports, teams, wishes
 
-    for module in (auth, me, programmes, accounts, reports):
+    for module in (auth, me, programmes, accounts, reports, activities, wishes, teams):
         api.register_blueprint(module.blp)
