@@ -9,6 +9,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 import ledger
 from ledger import export as ledger_export
+from merchants import demo as merchants_demo
 from volunteers import demo, users
 from volunteers.models import ROLES
 
@@ -60,6 +61,7 @@ def create_user(username, role, area_code, display_name, password_stdin):
 def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
+    summary.accounts += merchants_demo.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
@@ -117,4 +119,8 @@ def export(fmt, output):
 
 def register_commands(app) -> None:
     for group in (users_cli, demo_cli, ledger_cli):
+        app.cli.add_command(group)
+    from .merchants_cli import merchants_cli, vouchers_cli
+
+    for group in (vouchers_cli, merchants_cli):
         app.cli.add_command(group)
