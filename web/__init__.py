@@ -45,6 +45,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    from . import merchants as merchant_pages
+
+    app.register_blueprint(merchant_pages.bp)
     formatting.register(app)
     errors.register(app)
 

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..schemas import ErrorSchema, StrictInteger
 from ..transactions import commit
 
-blp = Blueprint("merchants", __name__, url_prefix="/api/v1",
+blp = Blueprint("alliance", __name__, url_prefix="/api/v1",
                 description="The merchant alliance: merchants and their offers")
 
 
