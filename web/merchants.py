@@ -242,7 +242,7 @@ def _merchant_for_page() -> Merchant:
 class OfferForm(FlaskForm):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
-    kind = SelectField(_l("Kind"), choices=[(k, v) for k, v in OFFER_KIND_NAMES.items()])
+    kind = SelectField(_l("Kind"))
     price_points = IntegerField(_l("Price in points"), validators=[
         DataRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
     stock = IntegerField(_l("Stock"), validators=[
@@ -257,6 +257,7 @@ class OfferForm(FlaskForm):
 def merchant_home():
     merchant = _merchant_for_page()
     form = OfferForm()
+    form.kind.choices = [(code, str(name)) for code, name in OFFER_KIND_NAMES.items()]
     if form.validate_on_submit():
         offer_service.create_offer(
             db.session, current_user, merchant.id, title=form.title.data,
