@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting, rules
-from volunteers import access
+from volunteers import access, notifications
 from volunteers.errors import Conflict, Forbidden, NotFound
 from volunteers.models import User
+from volunteers.notifications import N_
 
 from . import offers as offer_service
 from . import tokens
@@ -218,6 +219,12 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
         idempotency_key=idempotency_key, redeemed_at=moment,
     )
     session.add(redemption)
+    notifications.notify(
+        session, voucher.volunteer_id,
+        N_("Your voucher “%(title)s” was redeemed at %(merchant)s: %(points)s points spent."),
+        {"title": voucher.offer.title, "merchant": voucher.merchant.name,
+         "points": voucher.price_points},
+        link=f"/vouchers/{voucher.id}", reference=f"voucher:{voucher.id}")
     session.flush()
     return redemption
 
@@ -283,8 +290,13 @@ def expire_vouchers(session: Session, *, at: datetime | None = None,
         # the hold, and the other's call answers that first result.
         ledger.void_hold(session, hold_entry_id, idempotency_key=f"hold-expire:{hold_entry_id}",
                          kind="hold_expire", memo="expired", actor="system")
-        offer_id = session.scalar(select(Voucher.offer_id).where(Voucher.id == voucher_id))
-        _return_to_stock(session, offer_id)
+        voucher = session.get(Voucher, voucher_id)
+        _return_to_stock(session, voucher.offer_id)
+        notifications.notify(
+            session, voucher.volunteer_id,
+            N_("Your voucher “%(title)s” expired: its %(points)s points are available again."),
+            {"title": voucher.offer.title, "points": voucher.price_points},
+            link=f"/vouchers/{voucher.id}", reference=f"voucher:{voucher.id}")
         expired += 1
     for voucher in list(session.identity_map.values()):
         if isinstance(voucher, Voucher) and voucher.id in due:

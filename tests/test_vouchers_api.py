@@ -125,6 +125,13 @@ def test_the_merchant_redeems_by_token_or_short_code(app, api, world, shops, by)
         db.session.remove()
     mine = api.get(f"/vouchers/{voucher['id']}", as_="rider").get_json()
     assert mine["status"] == "redeemed"
+    with app.app_context():
+        from volunteers import notifications
+
+        told, = notifications.latest(db.session, world.ids["rider"], 5)
+        assert (told.params["points"], told.link) == (OFFER_PRICE_POINTS,
+                                                      f"/vouchers/{voucher['id']}")
+        db.session.remove()
 
 
 def test_a_second_scan_is_refused_and_a_retry_with_the_key_answers_the_first(app, api, world,
