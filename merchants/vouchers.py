@@ -261,9 +261,9 @@ def cancel_voucher(session: Session, actor: User, voucher_id: int) -> Voucher:
         if voucher.status == "cancelled":
             return voucher
         _refuse(voucher, moment)
+    _return_to_stock(session, {voucher.offer_id: 1})
     ledger.void_hold(session, voucher.hold_entry_id, idempotency_key=f"voucher:{voucher.id}:cancel",
                      memo="cancelled by the volunteer", actor=actor.username)
-    _return_to_stock(session, voucher.offer_id)
     session.flush()
     return voucher
 
@@ -271,44 +271,53 @@ def cancel_voucher(session: Session, actor: User, voucher_id: int) -> Voucher:
 def expire_vouchers(session: Session, *, at: datetime | None = None,
                     max_vouchers: int = MAX_EXPIRED_PER_RUN) -> int:
     """Mark issued vouchers past their deadline expired and void their holds (cron-safe: a
-    second run, or one racing this one, finds nothing left to do). Returns how many."""
+    second run, or one racing this one, finds nothing left to do). Returns how many.
+
+    Locks are taken in the order every writer of vouchers uses (voucher rows, then offer rows
+    in id order, then ledger accounts), so a sweep never deadlocks against takes and scans."""
     moment = rules.as_utc(at or now())
     due = session.scalars(
         select(Voucher.id).where(Voucher.status == "issued", Voucher.expires_at <= moment)
         .order_by(Voucher.id).limit(max_vouchers)
     ).all()
-    expired = 0
-    for voucher_id in due:
-        hold_entry_id = session.execute(
-            update(Voucher).where(Voucher.id == voucher_id, Voucher.status == "issued")
-            .values(status="expired").returning(Voucher.hold_entry_id)
-            .execution_options(synchronize_session=False)
-        ).scalar()
-        if hold_entry_id is None:
-            continue
+    if not due:
+        return 0
+    expired = session.execute(
+        update(Voucher).where(Voucher.id.in_(due), Voucher.status == "issued")
+        .values(status="expired")
+        .returning(Voucher.id, Voucher.offer_id, Voucher.hold_entry_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    returned: dict[int, int] = {}
+    for _voucher_id, offer_id, _hold in expired:
+        returned[offer_id] = returned.get(offer_id, 0) + 1
+    _return_to_stock(session, returned)
+    for voucher_id, _offer_id, hold_entry_id in sorted(expired):
         # The same key and content as ledger.expire_holds: whichever sweep runs first voids
         # the hold, and the other's call answers that first result.
         ledger.void_hold(session, hold_entry_id, idempotency_key=f"hold-expire:{hold_entry_id}",
                          kind="hold_expire", memo="expired", actor="system")
         voucher = session.get(Voucher, voucher_id)
-        _return_to_stock(session, voucher.offer_id)
+        session.expire(voucher)
         notifications.notify(
             session, voucher.volunteer_id,
             N_("Your voucher “%(title)s” expired: its %(points)s points are available again."),
             {"title": voucher.offer.title, "points": voucher.price_points},
             link=f"/vouchers/{voucher.id}", reference=f"voucher:{voucher.id}")
-        expired += 1
-    for voucher in list(session.identity_map.values()):
-        if isinstance(voucher, Voucher) and voucher.id in due:
-            session.expire(voucher)
     session.flush()
-    return expired
+    return len(expired)
 
 
-def _return_to_stock(session: Session, offer_id: int) -> None:
-    session.execute(
-        update(Offer).where(Offer.id == offer_id, Offer.stock_left < Offer.stock_total)
-        .values(stock_left=Offer.stock_left + 1).execution_options(synchronize_session=False))
+def _return_to_stock(session: Session, counts: dict[int, int]) -> None:
+    """Stock back to offers, locking their rows in id order (as takes lock them: one offer,
+    before any ledger account)."""
+    for offer_id in sorted(counts):
+        session.execute(
+            update(Offer).where(Offer.id == offer_id)
+            .values(stock_left=func.min(Offer.stock_left + counts[offer_id], Offer.stock_total)
+                    if session.get_bind().dialect.name == "sqlite"
+                    else func.least(Offer.stock_left + counts[offer_id], Offer.stock_total))
+            .execution_options(synchronize_session=False))
     for offer in list(session.identity_map.values()):
-        if isinstance(offer, Offer) and offer.id == offer_id:
+        if isinstance(offer, Offer) and offer.id in counts:
             session.expire(offer, ["stock_left"])
