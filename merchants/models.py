@@ -43,8 +43,9 @@ class Merchant(Base):
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined")
+    # Loaded when asked for: a scan at the till must not pull every colleague and their roles.
     staff: Mapped[list[MerchantStaff]] = relationship(
-        back_populates="merchant", lazy="selectin", cascade="all, delete-orphan")
+        back_populates="merchant", cascade="all, delete-orphan")
 
     @property
     def accepted_account(self) -> str:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
 from ledger import Posting, rules
@@ -186,8 +187,7 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
     same moment. A retry with the same idempotency key answers the first redemption."""
     access.require(actor, ("merchant",))
     voucher = voucher_for_code(session, key, code)
-    mine = {merchant.id for merchant in offer_service.merchants_of(session, actor)}
-    if voucher.merchant_id not in mine:
+    if not offer_service.is_staff(session, actor, voucher.merchant_id):
         raise VoucherWrongMerchant("this voucher belongs to another merchant",
                                    voucher_id=voucher.id)
     first = session.scalar(select(Redemption).where(
@@ -197,18 +197,21 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
             raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
         return first
     moment = now()
-    changed = session.execute(
+    hold_entry_id = session.execute(
         update(Voucher).where(Voucher.id == voucher.id, Voucher.status == "issued",
                               Voucher.expires_at > moment)
-        .values(status="redeemed", redeemed_at=moment).returning(Voucher.id)
+        .values(status="redeemed", redeemed_at=moment).returning(Voucher.hold_entry_id)
         .execution_options(synchronize_session=False)
     ).scalar()
-    session.expire(voucher)
-    if changed is None:
+    if hold_entry_id is None:
+        session.refresh(voucher)
         _refuse(voucher, moment)
+    # What the row now holds, without reading it back.
+    set_committed_value(voucher, "status", "redeemed")
+    set_committed_value(voucher, "redeemed_at", moment)
     try:
         result = ledger.post_hold(
-            session, voucher.hold_entry_id, idempotency_key=f"voucher:{voucher.id}:redeem",
+            session, hold_entry_id, idempotency_key=f"voucher:{voucher.id}:redeem",
             kind="voucher_redeem", actor=actor.username, at=moment,
         )
     except (ledger.HoldExpired, ledger.HoldNotPending) as error:
