@@ -178,3 +178,51 @@ def test_one_volunteer_racing_their_balance_never_overdraws(pg_engine, world):
         assert wallet.available == RIDER_POINTS % 30
         assert session.get(Offer, shops.offer).stock_left == 50 - RIDER_POINTS // 30
     assert_ledger_sound(pg_engine)
+
+
+def test_takes_cancellations_and_expiry_at_once_neither_deadlock_nor_lose_stock(pg_engine,
+                                                                                 world):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    shops = setup(pg_engine, world, stock=40, per_person_limit=10, price_points=1)
+    with Session(pg_engine) as session:
+        people = []
+        for number in range(8):
+            person = users.create_user(session, f"mixer{number}", PASSWORD, role="volunteer",
+                                       area_code="sanyuan")
+            world.ids[person.username] = person.id
+            give_points(session, world, person.username, 50, f"mixer:{number}")
+            people.append(person)
+        held = [vouchers.issue_voucher(session, people[n], shops.offer,
+                                       idempotency_key=f"held:{n}")[0].id for n in range(8)]
+        lapsed = [vouchers.issue_voucher(session, people[n], shops.offer,
+                                         idempotency_key=f"lapsed:{n}")[0].id
+                  for n in range(8)]
+        session.execute(update(Voucher).where(Voucher.id.in_(lapsed)).values(
+            expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        session.commit()
+        ids = [person.id for person in people]
+
+    def mixed(session, index):
+        person = session.get(User, ids[index % 8])
+        if index < 8:
+            return vouchers.cancel_voucher(session, person, held[index]).status
+        if index < 16:
+            return vouchers.issue_voucher(session, person, shops.offer,
+                                          idempotency_key=f"new:{index}")[0].status
+        return vouchers.expire_vouchers(session)
+
+    outcomes = run_together(pg_engine, 17, mixed)
+    assert [o for o in outcomes if isinstance(o, Exception)] == []
+    assert Counter(o for o in outcomes[:16]) == {"cancelled": 8, "issued": 8}
+    assert outcomes[16] == 8
+    with Session(pg_engine) as session:
+        counted = Counter(session.scalars(select(Voucher.status).where(
+            Voucher.offer_id == shops.offer)).all())
+        assert counted == {"cancelled": 8, "expired": 8, "issued": 8}
+        assert session.get(Offer, shops.offer).stock_left == 40 - 8
+        accepted = ledger.balance(session, f"merchant:{shops.merchant}:accepted")
+        assert (accepted.posted, accepted.pending) == (0, 8)
+    assert_ledger_sound(pg_engine)
