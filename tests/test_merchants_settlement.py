@@ -130,14 +130,15 @@ def test_the_cli_settles_and_expires(app, api, world, shops):
     redeem_two(api, shops)
     into_last_month(app)
     open_voucher = api.post(f"/offers/{shops.offer}/vouchers", as_="rider").get_json()
+    runner = app.test_cli_runner()
+    rate = runner.invoke(args=["merchants", "rate", "--programme", world.programme,
+                               "--fen-per-point", str(FEN_PER_POINT)])
+    assert rate.exit_code == 0, rate.output
     with app.app_context():
-        admin = users.get_user(db.session, world.ids["root_admin"])
-        settlement.set_rate(db.session, admin, world.programme, FEN_PER_POINT)
         db.session.execute(db.update(Voucher).where(Voucher.id == open_voucher["id"]).values(
             expires_at=datetime.now(UTC) - timedelta(seconds=1)))
         db.session.commit()
         db.session.remove()
-    runner = app.test_cli_runner()
     first = runner.invoke(args=["merchants", "settle", "--period", LAST_MONTH])
     assert first.exit_code == 0, first.output
     assert f"settled {2 * OFFER_PRICE_POINTS} points = " \

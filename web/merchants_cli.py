@@ -58,3 +58,35 @@ def settle(period, programme_code):
         click.echo(f"{period} merchant {outcome.merchant_id} {outcome.merchant_name}: {verb} "
                    f"{found.points} points = {found.amount_fen} fen "
                    f"(settlement {found.id}, {found.status})")
+
+
+@merchants_cli.command("rate")
+@click.option("--programme", "programme_code", required=True)
+@click.option("--fen-per-point", type=click.IntRange(1, settlement.MAX_FEN_PER_POINT),
+              required=True, help="what the programme pays a merchant for one accepted point")
+@click.option("--merchant", "merchant_id", type=int, default=None,
+              help="only this merchant (default: every merchant of the programme)")
+def rate(programme_code, fen_per_point, merchant_id):
+    """Set the settlement rate of a programme, or of one of its merchants."""
+    try:
+        admin = _system_admin()
+        settlement.set_rate(db.session, admin, programme_code, fen_per_point, merchant_id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from error
+    scope = f"merchant {merchant_id}" if merchant_id else "every merchant"
+    click.echo(f"{programme_code}: {fen_per_point} fen per point for {scope}")
+
+
+def _system_admin():
+    """The CLI acts with the powers of the root administrator (whoever runs it holds the
+    server)."""
+    from volunteers.models import RoleGrant, User
+
+    for user in db.session.scalars(db.select(User).join(RoleGrant).where(
+            RoleGrant.role == "admin").order_by(User.id)):
+        if any(grant.role == "admin" and grant.area.level == "root" for grant in user.grants):
+            return user
+    raise click.ClickException("no administrator at the root: jindou users create ... "
+                               "--role admin --area root")
