@@ -43,6 +43,7 @@ ISSUE_THREADS = 8
 VOLUNTEERS_PER_ISSUING_THREAD = 10
 VOLUNTEER_POINTS = 10**7
 VOUCHERS_PER_TILL = 150
+SINGLE_TILL_REDEMPTIONS = 50
 PRICE_POINTS = 10
 TARGET_P99_MS = 25.0
 KEY = "bench-voucher-key"
@@ -283,6 +284,8 @@ def main() -> int:
         spread_rate, spread_total = issue_rate(engine, world, args.seconds, spread=True)
         print(f"issuing {args.tills * VOUCHERS_PER_TILL} vouchers for the tills ...", flush=True)
         codes = prepare_vouchers(engine, world)
+        alone, _rate = redeem_latency(engine, world, [codes[0][:SINGLE_TILL_REDEMPTIONS]])
+        codes[0] = codes[0][SINGLE_TILL_REDEMPTIONS:]
         latencies, redeem_rate = redeem_latency(engine, world, codes)
         race = race_one_voucher(engine, world, args.tills)
         with Session(engine) as session:
@@ -300,6 +303,9 @@ def main() -> int:
               f"{hot_rate:>10.0f} /s   ({hot_total} vouchers)")
         print(f"{'issue, one offer per thread':<44} {spread_rate:>10.0f} /s   "
               f"({spread_total} vouchers)")
+        print(f"{'redeem, one till alone: latency p50':<44} {percentile(alone, 0.5):>10.1f} ms"
+              f"   ({len(alone)} redemptions)")
+        print(f"{'redeem, one till alone: latency p99':<44} {percentile(alone, 0.99):>10.1f} ms")
         print(f"{'redeem, ' + str(args.tills) + ' concurrent tills':<44} {redeem_rate:>10.0f} /s"
               f"   ({len(latencies)} redemptions)")
         for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
@@ -312,7 +318,7 @@ def main() -> int:
         print(f"ledger verify: {'ok' if report.ok else report.first()} ({report.entries} entries), "
               f"redemptions recorded: {redemptions}")
         assert race == {"redeemed": 1, "VoucherAlreadyRedeemed": args.tills - 1}, race
-        assert redemptions == len(latencies) + 1, redemptions
+        assert redemptions == len(alone) + len(latencies) + 1, redemptions
         assert report.ok
         return 0
     finally:
