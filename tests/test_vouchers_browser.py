@@ -121,8 +121,7 @@ def test_a_rider_takes_a_voucher_and_the_till_scans_it_through_the_camera(
         page.screenshot(path=shots / f"{database}-voucher.png", full_page=True)
         voucher_url = page.url
         png = context.request.get(voucher_url + "/qr.png").body()
-        context.close()
-        chromium.close()
+        rider_page = page
 
         video = tmp_path / "qr.y4m"
         write_y4m(png, video)
@@ -142,6 +141,10 @@ def test_a_rider_takes_a_voucher_and_the_till_scans_it_through_the_camera(
         expect(result).to_contain_text("盖碗茶一杯")
         assert_fits_the_phone(page)
         page.screenshot(path=shots / f"{database}-till-green.png", full_page=True)
+        # The rider's page, still shown at the till, turns to redeemed by itself.
+        expect(rider_page.locator("[data-test=voucher-status]")).to_have_text(
+            "已核销", timeout=SCAN_TIMEOUT_MILLISECONDS)
+        expect(rider_page.locator("[data-test=qr]")).to_have_count(0)
 
         # The camera keeps seeing the same code: once the pause is over, the till answers red.
         expect(result).to_have_class(re.compile(r"\brefused\b"),
@@ -150,6 +153,8 @@ def test_a_rider_takes_a_voucher_and_the_till_scans_it_through_the_camera(
         page.screenshot(path=shots / f"{database}-till-red.png", full_page=True)
         till.close()
         camera.close()
+        context.close()
+        chromium.close()
 
     import ledger
     from web.extensions import db

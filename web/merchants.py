@@ -151,6 +151,14 @@ def voucher(voucher_id):
                            status=voucher_service.state(found), form=EmptyForm())
 
 
+@bp.route("/vouchers/<int:voucher_id>/state")
+@login_required
+def voucher_state(voucher_id):
+    """What the voucher page polls while it is shown at the till."""
+    found = voucher_service.own_voucher(db.session, current_user, voucher_id)
+    return jsonify({"id": found.id, "status": voucher_service.state(found)})
+
+
 @bp.route("/vouchers/<int:voucher_id>/qr.<any(svg, png):extension>")
 @login_required
 def voucher_qr(voucher_id, extension):
