@@ -18,6 +18,7 @@ Afterwards ``ledger.verify`` must pass and every count must match.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import threading
@@ -284,7 +285,9 @@ def main() -> int:
         spread_rate, spread_total = issue_rate(engine, world, args.seconds, spread=True)
         print(f"issuing {args.tills * VOUCHERS_PER_TILL} vouchers for the tills ...", flush=True)
         codes = prepare_vouchers(engine, world)
+        cpu_started = time.process_time()
         alone, _rate = redeem_latency(engine, world, [codes[0][:SINGLE_TILL_REDEMPTIONS]])
+        cpu_ms = (time.process_time() - cpu_started) / len(alone) * 1000
         codes[0] = codes[0][SINGLE_TILL_REDEMPTIONS:]
         latencies, redeem_rate = redeem_latency(engine, world, codes)
         race = race_one_voucher(engine, world, args.tills)
@@ -296,6 +299,8 @@ def main() -> int:
             redemptions = session.scalar(select(func.count()).select_from(Redemption))
         p99 = percentile(latencies, 0.99)
         print()
+        print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on "
+              f"{os.cpu_count()} CPUs")
         print(f"PostgreSQL {make_url(url).host}, {ISSUE_THREADS} issuing threads, "
               f"{args.tills} tills, service layer with commit and sealing")
         print(f"{'scenario':<44} {'figure':>14}")
@@ -306,6 +311,7 @@ def main() -> int:
         print(f"{'redeem, one till alone: latency p50':<44} {percentile(alone, 0.5):>10.1f} ms"
               f"   ({len(alone)} redemptions)")
         print(f"{'redeem, one till alone: latency p99':<44} {percentile(alone, 0.99):>10.1f} ms")
+        print(f"{'redeem, one till alone: client CPU each':<44} {cpu_ms:>10.1f} ms")
         print(f"{'redeem, ' + str(args.tills) + ' concurrent tills':<44} {redeem_rate:>10.0f} /s"
               f"   ({len(latencies)} redemptions)")
         for name, share in (("p50", 0.50), ("p95", 0.95), ("p99", 0.99)):
