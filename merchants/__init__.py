@@ -1,0 +1,4 @@
+"""The merchant alliance: merchants, offers, QR vouchers, redemption and settlement. Plain
+Python and SQLAlchemy."""
+
+from . import models  # noqa: F401  (the tables join the shared metadata)

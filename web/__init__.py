@@ -53,6 +53,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(open311.bp)
     csrf.exempt(open311.bp)
+    from . import merchants as merchant_pages
+
+    app.register_blueprint(merchant_pages.bp)
     formatting.register(app)
     errors.register(app)
 

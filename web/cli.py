@@ -10,6 +10,7 @@ from flask.cli import AppGroup, FlaskGroup
 import ledger
 from activities import demo as activities_demo
 from ledger import export as ledger_export
+from merchants import demo as merchants_demo
 from volunteers import demo, demo_reports, reports, users
 from volunteers.models import ROLES
 
@@ -65,6 +66,7 @@ def load_demo():
     summary = demo.load(db.session)
     demo_reports.load(db.session, upload_dir())
     summary.accounts += activities_demo.load(db.session)
+    summary.accounts += merchants_demo.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
@@ -132,4 +134,8 @@ def escalate(max_reports):
 
 def register_commands(app) -> None:
     for group in (users_cli, demo_cli, ledger_cli, reports_cli):
+        app.cli.add_command(group)
+    from .merchants_cli import merchants_cli, vouchers_cli
+
+    for group in (vouchers_cli, merchants_cli):
         app.cli.add_command(group)

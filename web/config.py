@@ -52,6 +52,7 @@ def from_environment(instance: Path) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("JINDOU_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("JINDOU_LOGIN_RATE_LIMIT", "10 per minute"),
+        "SCAN_RATE_LIMIT": os.environ.get("JINDOU_SCAN_RATE_LIMIT", "60 per minute"),
         "API_TITLE": "Jindou 金豆 API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

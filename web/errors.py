@@ -49,6 +49,13 @@ PAGE_MESSAGES = {
     "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
     **ACTIVITY_PAGE_MESSAGES,
+    "voucher_already_redeemed": _l("This voucher was already redeemed."),
+    "voucher_expired": _l("This voucher has expired."),
+    "voucher_wrong_merchant": _l("This voucher belongs to another merchant."),
+    "voucher_invalid": _l("This is not a valid voucher."),
+    "out_of_stock": _l("This offer is out of stock."),
+    "limit_reached": _l("You already hold as many of these vouchers as one person may."),
+    "offer_closed": _l("This offer is not open."),
 }
 
 

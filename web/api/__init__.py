@@ -32,3 +32,7 @@ def register(api) -> None:
 
     for module in (auth, me, programmes, accounts, reports, activities, wishes, teams):
         api.register_blueprint(module.blp)
+    from . import merchants, vouchers
+
+    for module in (merchants, vouchers):
+        api.register_blueprint(module.blp)

@@ -111,7 +111,7 @@ class ReportListArgsSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
-class ReasonSchema(Schema):
+class ReportReasonSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
 
 
@@ -218,7 +218,7 @@ def verify(report_id):
 
 @blp.route("/reports/<int:report_id>/reject", methods=["POST"])
 @actor_required("reviewer", "admin")
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReportReasonSchema)
 @blp.response(200, ReportSchema)
 def reject(payload, report_id):
     """Refuse a submitted report, with the reason the reporter reads."""
@@ -264,7 +264,7 @@ def close(payload, report_id):
 
 @blp.route("/reports/<int:report_id>/false", methods=["POST"])
 @actor_required("reviewer", "admin")
-@blp.arguments(ReasonSchema)
+@blp.arguments(ReportReasonSchema)
 @blp.response(200, ReportSchema)
 def mark_false(payload, report_id):
     """The report was false: its reward is reversed through the ledger (claw back)."""

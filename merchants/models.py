@@ -1,0 +1,209 @@
+"""The merchant alliance (金豆联盟): merchants, their staff, offers, vouchers, redemptions and
+the settlements that pay merchants for the points they accepted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ledger.db import Base, UtcDateTime
+from volunteers.models import Area, Programme, User
+
+OFFER_KINDS = ("discount", "goods", "service", "transport", "green_channel")
+VOUCHER_STATUSES = ("issued", "redeemed", "cancelled", "expired")
+SETTLEMENT_STATUSES = ("posted", "paid")
+
+
+class Merchant(Base):
+    """A shop, service or public counter that accepts points in one programme."""
+
+    __tablename__ = "merchants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    category: Mapped[str | None] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    star: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    area: Mapped[Area] = relationship(lazy="joined")
+    # Loaded when asked for: a scan at the till must not pull every colleague and their roles.
+    staff: Mapped[list[MerchantStaff]] = relationship(
+        back_populates="merchant", cascade="all, delete-orphan")
+
+    @property
+    def accepted_account(self) -> str:
+        return f"merchant:{self.id}:accepted"
+
+    @property
+    def cash_account(self) -> str:
+        return f"merchant:{self.id}:cash"
+
+
+class MerchantStaff(Base):
+    """A user who works a merchant's till (they also hold the merchant role on its area)."""
+
+    __tablename__ = "merchant_staff"
+    __table_args__ = (UniqueConstraint("merchant_id", "user_id", name="uq_merchant_staff_pair"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    merchant: Mapped[Merchant] = relationship(back_populates="staff")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class Offer(Base):
+    """What a merchant gives for points: a price, a stock, a per-person limit, a window."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint("price_points > 0", name="price_positive"),
+        CheckConstraint("stock_total >= 0", name="stock_total_non_negative"),
+        CheckConstraint("stock_left >= 0 AND stock_left <= stock_total", name="stock_left_range"),
+        CheckConstraint("per_person_limit > 0", name="limit_positive"),
+        CheckConstraint(
+            "kind IN ('discount', 'goods', 'service', 'transport', 'green_channel')",
+            name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str | None] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20))
+    price_points: Mapped[int] = mapped_column(Integer)
+    stock_total: Mapped[int] = mapped_column(Integer)
+    stock_left: Mapped[int] = mapped_column(Integer)
+    per_person_limit: Mapped[int] = mapped_column(Integer)
+    valid_from: Mapped[datetime] = mapped_column(UtcDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UtcDateTime)
+    voucher_valid_days: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+
+
+class Voucher(Base):
+    """A taken offer: a hold of the price on the volunteer's wallet until it is redeemed,
+    cancelled or expires. ``short_code`` is what a person types when a camera fails."""
+
+    __tablename__ = "vouchers"
+    __table_args__ = (
+        CheckConstraint("price_points > 0", name="price_positive"),
+        CheckConstraint("status IN ('issued', 'redeemed', 'cancelled', 'expired')",
+                        name="status"),
+        Index("ix_vouchers_offer_id_volunteer_id", "offer_id", "volunteer_id"),
+        Index("ix_vouchers_status_expires_at", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    offer_id: Mapped[int] = mapped_column(ForeignKey("offers.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    price_points: Mapped[int] = mapped_column(Integer)
+    short_code: Mapped[str] = mapped_column(String(12), unique=True)
+    status: Mapped[str] = mapped_column(String(12))
+    hold_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    offer: Mapped[Offer] = relationship(lazy="joined")
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+    volunteer: Mapped[User] = relationship()
+
+
+class Redemption(Base):
+    """The one redemption of a voucher (unique per voucher: a second till's scan cannot add
+    another). ``idempotency_key`` lets a till's retry hear the first answer."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (
+        CheckConstraint("price_points > 0", name="price_positive"),
+        Index("ix_redemptions_merchant_id_redeemed_at", "merchant_id", "redeemed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), unique=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price_points: Mapped[int] = mapped_column(Integer)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    redeemed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id"), index=True)
+
+    voucher: Mapped[Voucher] = relationship(lazy="joined")
+
+
+class SettlementRate(Base):
+    """What a programme pays for one accepted point, in fen: for one merchant, or for every
+    merchant of the programme when ``merchant_id`` is empty."""
+
+    __tablename__ = "settlement_rates"
+    __table_args__ = (
+        CheckConstraint("fen_per_point > 0", name="fen_per_point_positive"),
+        UniqueConstraint("programme_id", "merchant_id", name="uq_settlement_rates_pair"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"))
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
+    fen_per_point: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class Settlement(Base):
+    """Money a programme owes a merchant for the points accepted up to the end of a month:
+    posted ``programme:P:fund -> merchant:M:cash`` when run, marked paid by an admin."""
+
+    __tablename__ = "settlements"
+    __table_args__ = (
+        CheckConstraint("points > 0", name="points_positive"),
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('posted', 'paid')", name="status"),
+        UniqueConstraint("merchant_id", "period", name="uq_settlements_merchant_period"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    period: Mapped[str] = mapped_column(String(7))
+    redemptions: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    fen_per_point: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(8))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    paid_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    payment_reference: Mapped[str | None] = mapped_column(String(200))
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+    programme: Mapped[Programme] = relationship(lazy="joined")
