@@ -45,6 +45,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    from . import payments, stripe_webhook
+
+    app.register_blueprint(payments.bp)
+    app.register_blueprint(stripe_webhook.bp)
     formatting.register(app)
     errors.register(app)
 

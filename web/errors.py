@@ -44,6 +44,9 @@ PAGE_MESSAGES = {
     "budget_exhausted": _l("The programme's points budget cannot cover this."),
     "idempotency_conflict": _l("This request was already made with different details."),
     "conflict": _l("That conflicts with what is already recorded."),
+    "limit_reached": _l("That is over the programme's limit."),
+    "card_funding_unavailable": _l("Card funding is not configured."),
+    "payment_provider_error": _l("The card payment service could not be reached."),
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
 }
