@@ -33,7 +33,10 @@ def lock_row(session: Session, statement):
     """The row with a lock held until commit. FOR NO KEY UPDATE, not FOR UPDATE: rows whose
     foreign keys point here take KEY SHARE locks on insert, which FOR UPDATE would block
     (DESIGN section 10). SQLite ignores the clause: its writer already holds the database."""
+    # OF the selected table only: its joined-eager relationships are outer joins, which
+    # PostgreSQL refuses to lock.
+    locked = statement.column_descriptions[0]["entity"]
     return session.scalars(
-        statement.with_for_update(key_share=True)
+        statement.with_for_update(key_share=True, of=locked)
         .execution_options(populate_existing=True)
     ).first()
