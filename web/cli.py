@@ -9,6 +9,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 import ledger
 from ledger import export as ledger_export
+from merchants import demo_payments
 from volunteers import demo, users
 from volunteers.models import ROLES
 
@@ -60,6 +61,7 @@ def create_user(username, role, area_code, display_name, password_stdin):
 def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
+    demo_payments.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
