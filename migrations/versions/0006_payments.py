@@ -2,7 +2,7 @@
 sessions and processed Stripe webhook events
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 12:39:24.362532
 
 """
@@ -14,7 +14,7 @@ import ledger.db
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
