@@ -17,6 +17,7 @@ from ledger import Posting
 from volunteers import access
 from volunteers.errors import Invalid, NotFound, NotInYourArea
 from volunteers.models import Programme, User
+from volunteers.notifications import N_, notify
 from volunteers.programmes import FEN_PER_YUAN, get_programme
 
 from .payment_errors import AlreadyPaid, AmountNotConvertible, CashOutDisabled, LimitReached
@@ -195,7 +196,15 @@ def mark_paid(session: Session, actor: User, request_id: int,
     request.paid_by_id, request.paid_at = actor.id, now()
     request.payout_reference = payout_reference
     session.flush()
+    notify(session, request.volunteer_id,
+           N_("Your cash-out of %(points)s points was paid: ¥%(yuan)s, reference %(reference)s."),
+           {"points": request.amount_points, "yuan": _yuan_text(request.amount_fen),
+            "reference": payout_reference}, link="/cash-out", reference=f"cash_out:{request.id}")
     return request
+
+
+def _yuan_text(amount_fen: int) -> str:
+    return f"{amount_fen // FEN_PER_YUAN}.{amount_fen % FEN_PER_YUAN:02d}"
 
 
 def _require_payer(actor: User, request: CashOutRequest) -> None:

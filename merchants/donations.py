@@ -13,6 +13,7 @@ from ledger import Posting
 from volunteers import access, areas
 from volunteers.errors import Invalid, NotFound, NotInYourArea
 from volunteers.models import STAFF_ROLES, Programme, User
+from volunteers.notifications import N_, notify
 from volunteers.programmes import get_programme
 
 from .payment_errors import CauseNotOpen
@@ -172,6 +173,10 @@ def donate(
         cause.raised_points += amount_points
         if cause.raised_points == cause.target_points:
             cause.status, cause.closed_at = "completed", now()
+            notify(session, cause.created_by_id,
+                   N_("The cause “%(title)s” reached its target of %(points)s points."),
+                   {"title": cause.title, "points": cause.target_points},
+                   link=f"/causes/{cause.id}", reference=f"cause:{cause.id}")
     session.flush()
     return donation
 

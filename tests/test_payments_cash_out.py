@@ -187,6 +187,9 @@ def test_an_admin_marks_a_cash_out_paid_once(app, api, world):
     entry = api.get("/ledger/entries?kind=cash_out_paid", as_="root_admin").get_json()["items"]
     assert [e["id"] for e in entry] == [paid["paid_entry_id"]]
     assert api.get("/cash-outs", as_="xindu_admin").get_json() == []
+    told = api.get("/me/notifications", as_="rider").get_json()["items"][0]
+    assert told["text"] == "您的 40 积分兑现已支付：¥40.00，转账单号 微信转账 4200001234。"
+    assert told["link"] == "/cash-out"
     assert [r["id"] for r in api.get("/cash-outs?status=paid",
                                      as_="xindu_admin").get_json()] == [request["id"]]
     before = ledger_snapshot(app)

@@ -120,6 +120,8 @@ def test_reaching_the_target_completes_the_cause(app, api, world):
     shown = api.get(f"/causes/{cause['id']}", as_="rider").get_json()
     assert (shown["status"], shown["progress_percent"]) == ("completed", 100)
     assert api.get("/causes", as_="rider").get_json() == []
+    told = api.get("/me/notifications", as_="xindu_admin").get_json()["items"][0]
+    assert told["text"] == f"爱心项目“{cause['title']}”已筹满目标 25 积分。"
     finished = api.get("/causes?include_finished=true", as_="rider").get_json()
     assert [c["id"] for c in finished] == [cause["id"]]
     before = ledger_snapshot(app)
