@@ -77,7 +77,8 @@ def test_a_volunteer_donates_to_a_cause_on_a_phone(served, browser, tmp_path, re
         page.locator("[data-test=login]").click()
         page.wait_for_url(re.compile(r"/wallet$"))
 
-        page.goto(base_url + "/causes")
+        page.locator("[data-test=nav-causes]").click()
+        page.wait_for_url(re.compile(r"/causes$"))
         expect(page.locator("h1")).to_have_text("积分捐赠")
         expect(page.locator("[data-test=wallet-available]")).to_have_text(str(WALLET_POINTS))
         page.get_by_role("link", name=re.compile(cause["title"])).click()
