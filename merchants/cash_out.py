@@ -9,14 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from math import gcd
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting
 from volunteers import access
 from volunteers.errors import Invalid, NotFound, NotInYourArea
-from volunteers.models import Programme, User
+from volunteers.models import Area, Programme, User
 from volunteers.notifications import N_, notify
 from volunteers.programmes import FEN_PER_YUAN, get_programme
 
@@ -226,15 +226,20 @@ def requests_of(session: Session, volunteer: User,
 
 def queue(session: Session, actor: User, status: str = "pending",
           limit: int = MAX_LISTED_REQUESTS) -> list[CashOutRequest]:
-    """Requests an administrator may pay, oldest first."""
+    """Requests an administrator may pay (volunteers in their areas), oldest first; paid
+    ones newest first."""
     access.require(actor, ("admin",))
+    scopes = [area.path for area in access.staff_areas(actor, ("admin",))]
     rows = session.scalars(
-        select(CashOutRequest).where(CashOutRequest.status == status)
+        select(CashOutRequest)
+        .join(User, User.id == CashOutRequest.volunteer_id)
+        .join(Area, Area.id == User.area_id)
+        .where(CashOutRequest.status == status,
+               or_(*(Area.path.startswith(path, autoescape=True) for path in scopes)))
         .order_by(CashOutRequest.id if status == "pending" else CashOutRequest.id.desc())
         .limit(min(limit, MAX_LISTED_REQUESTS))
     ).all()
-    return [r for r in rows if access.holds(actor, ("admin",), r.volunteer.area)
-            and access.overlaps(actor, ("admin",), r.programme.area)]
+    return [r for r in rows if access.overlaps(actor, ("admin",), r.programme.area)]
 
 
 def get_request(session: Session, actor: User, request_id: int) -> CashOutRequest:

@@ -231,3 +231,32 @@ def test_a_volunteer_reads_only_their_own_cash_outs(app, api, world):
     other = api.get(f"/cash-outs/{request['id']}", as_="rider2")
     assert (other.status_code, other.get_json()["code"]) == (403, "forbidden")
     assert api.get("/me/cash-outs", as_="rider2").get_json() == []
+
+
+def test_a_fund_that_cannot_pay_refuses_with_insufficient_funds(app, api, world):
+    created = api.post("/programmes", as_="root_admin", json={
+        "code": "small", "name": "小额", "area": "dafeng", "points_per_yuan": 1})
+    assert created.status_code == 201
+    api.post("/programmes/small/funding", as_="root_admin",
+             json={"amount_fen": 2_000, "source": "测试"})  # ¥20: 20 points, ¥20 in the fund
+    from volunteers import programmes, users
+    from web.extensions import db
+
+    with app.app_context():
+        admin = users.get_user(db.session, world.ids["root_admin"])
+        programmes.request_award(db.session, admin, "small", world.ids["rider"], 20, "测试",
+                                 "test:small")
+        # Money leaves the fund another way (a recorded correction), points stay issued.
+        import ledger
+        from ledger import Posting
+
+        ledger.post(db.session, idempotency_key="test:small:drain", kind="settlement",
+                    postings=[Posting("programme:small:fund", -1_500, "CNY"),
+                              Posting("world:cny", 1_500, "CNY")])
+        db.session.commit()
+    open_cash_out(api, programme="small", minimum_points=1, monthly_maximum_points=100)
+    before = ledger_snapshot(app)
+    response = cash_out(api, 10, programme="small")
+    assert (response.status_code, response.get_json()["code"]) == (409, "insufficient_funds")
+    assert ledger_snapshot(app) == before
+    assert cash_out(api, 5, programme="small").status_code == 201

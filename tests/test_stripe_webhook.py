@@ -139,13 +139,21 @@ def test_a_replayed_event_funds_nothing_more(app, api, world, client, fake_strip
     assert recorded_events(app) == [("evt_twice", "funded"), ("evt_other", "duplicate_session")]
 
 
-@pytest.mark.parametrize("signature", [
-    "", "t=1,v1=abc", sign("{}"), f"t={int(time.time())},v1={'0' * 64}",
-])
+BAD_SIGNATURES = {
+    "missing": lambda payload: "",
+    "garbage": lambda payload: "t=1,v1=abc",
+    "another_payload": lambda payload: sign("{}"),
+    "zero_digest": lambda payload: f"t={int(time.time())},v1={'0' * 64}",
+    "altered_payload": lambda payload: sign(payload.replace("cny", "usd")),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BAD_SIGNATURES))
 def test_a_bad_signature_is_refused_and_changes_nothing(app, api, world, client, fake_stripe,
-                                                         signature):
+                                                         kind):
     started = start(api)
     payload = fake_stripe.completed_event(started["stripe_session_id"])
+    signature = BAD_SIGNATURES[kind](payload)
     before = ledger_snapshot(app)
     response = client.post("/stripe/webhook", data=payload,
                            headers={"Stripe-Signature": signature} if signature else {})
@@ -239,6 +247,9 @@ def test_the_page_sends_the_payer_to_stripe_and_shows_the_confirmation(app, worl
     deliver(client, fake_stripe.completed_event(session_id))
     done = client.get(f"/card-funding/done?session_id={session_id}").get_data(as_text=True)
     assert "已确认" in done
+    listed = client.get("/programmes/fengxingxia/fund-by-card").get_data(as_text=True)
+    assert 'data-test="card-payments"' in listed and "大丰商会" in listed
+    assert "确认到账" in listed
     assert available(app, world.fund) == BUDGET_POINTS * 100 + 30_000
 
 

@@ -358,8 +358,11 @@ def fund_by_card(code):
             return redirect(started.checkout_url, code=303)
     if request.args.get("cancelled"):
         flash(_("The card payment was cancelled; nothing was charged."), "info")
+    recent = []
+    if access.holds(current_user, ("admin",), programme.area):
+        recent = funding.recent_card_fundings(db.session, [programme.id])
     return render_template("payments/fund_by_card.html", programme=programme, form=form,
-                           configured=settings.configured)
+                           configured=settings.configured, recent=recent)
 
 
 @bp.route("/card-funding/done")
