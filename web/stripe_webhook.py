@@ -12,6 +12,7 @@ keys. Exempt from CSRF: Stripe's signature is the authentication.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from sqlalchemy.exc import IntegrityError
 
 from merchants import funding
 from merchants.payment_errors import CardFundingUnavailable
@@ -30,12 +31,19 @@ def webhook():
     payload = request.get_data(cache=False)
     if len(payload) > MAX_WEBHOOK_BYTES:
         return _refuse(413, "payload_too_large", "the event is too large")
+    signature = request.headers.get("Stripe-Signature")
     try:
-        outcome = funding.handle_webhook(db.session, stripe_settings(), payload,
-                                         request.headers.get("Stripe-Signature"))
+        try:
+            outcome = funding.handle_webhook(db.session, stripe_settings(), payload, signature)
+            commit()
+        except IntegrityError:
+            # The same event delivered twice at once: the twin recorded it first. Asked
+            # again, the event is found and answered as the twin answered.
+            db.session.rollback()
+            outcome = funding.handle_webhook(db.session, stripe_settings(), payload, signature)
+            commit()
     except (funding.InvalidSignature, CardFundingUnavailable) as error:
         return _refuse(error.status, error.code, error.message)
-    commit()
     if outcome.status == 409:
         return _refuse(409, "conflict", "the paid amount differs from the checkout session; "
                        "nothing was posted")
