@@ -172,9 +172,11 @@ def _check_limits(session: Session, programme: Programme, volunteer: User,
 # --- paying ---------------------------------------------------------------------------------
 
 
-def mark_paid(session: Session, actor: User, request_id: int,
-              payout_reference: str) -> CashOutRequest:
-    """Record that the money reached the volunteer (paid out of band), once."""
+def mark_paid(session: Session, actor: User, request_id: int, payout_reference: str,
+              request_key: str | None = None) -> CashOutRequest:
+    """Record that the money reached the volunteer (paid out of band), once. A retry of the
+    same request (same ``request_key`` and reference) returns the request as paid; any other
+    second marking is a conflict."""
     payout_reference = (payout_reference or "").strip()
     if not 0 < len(payout_reference) <= MAX_REFERENCE_LENGTH:
         raise Invalid("a payout needs its transfer reference", errors={
@@ -184,6 +186,12 @@ def mark_paid(session: Session, actor: User, request_id: int,
         raise NotFound(f"no cash-out {request_id}", cash_out_id=request_id)
     _require_payer(actor, request)
     if request.status != "pending":
+        if request_key is not None and request.paid_request_key == request_key:
+            if request.payout_reference != payout_reference:
+                raise ledger.IdempotencyConflict(
+                    "this idempotency key marked the cash-out paid with another reference",
+                    cash_out_id=request_id)
+            return request
         raise AlreadyPaid(f"cash-out {request_id} was already paid", cash_out_id=request_id)
     programme = request.programme
     result = ledger.post(
@@ -194,7 +202,7 @@ def mark_paid(session: Session, actor: User, request_id: int,
     )
     request.status, request.paid_entry_id = "paid", result.entry_id
     request.paid_by_id, request.paid_at = actor.id, now()
-    request.payout_reference = payout_reference
+    request.payout_reference, request.paid_request_key = payout_reference, request_key
     session.flush()
     notify(session, request.volunteer_id,
            N_("Your cash-out of %(points)s points was paid: ¥%(yuan)s, reference %(reference)s."),

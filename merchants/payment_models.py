@@ -145,6 +145,8 @@ class CashOutRequest(Base):
     paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     payout_reference: Mapped[str | None] = mapped_column(String(120))
+    # The key of the request that marked it paid: a retry of that request answers as before.
+    paid_request_key: Mapped[str | None] = mapped_column(String(200))
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id], lazy="joined")

@@ -260,3 +260,20 @@ def test_a_fund_that_cannot_pay_refuses_with_insufficient_funds(app, api, world)
     assert (response.status_code, response.get_json()["code"]) == (409, "insufficient_funds")
     assert ledger_snapshot(app) == before
     assert cash_out(api, 5, programme="small").status_code == 201
+
+
+def test_a_retried_payout_with_its_key_answers_as_before(app, api, world):
+    request = pending_request(app, api, world)
+    path = f"/cash-outs/{request['id']}/paid"
+    body = {"payout_reference": "微信转账 4200009999"}
+    first = api.post(path, as_="xindu_admin", headers={"Idempotency-Key": "pay-1"}, json=body)
+    assert first.status_code == 200
+    after = ledger_snapshot(app)
+    again = api.post(path, as_="xindu_admin", headers={"Idempotency-Key": "pay-1"}, json=body)
+    assert (again.status_code, again.get_json()) == (200, first.get_json())
+    other = api.post(path, as_="xindu_admin", headers={"Idempotency-Key": "pay-1"},
+                     json={"payout_reference": "另一笔"})
+    assert (other.status_code, other.get_json()["code"]) == (409, "idempotency_conflict")
+    fresh = api.post(path, as_="xindu_admin", headers={"Idempotency-Key": "pay-2"}, json=body)
+    assert (fresh.status_code, fresh.get_json()["code"]) == (409, "conflict")
+    assert ledger_snapshot(app) == after

@@ -84,6 +84,7 @@ def upgrade():
     sa.Column('paid_by_id', sa.Integer(), nullable=True),
     sa.Column('paid_at', ledger.db.UtcDateTime(timezone=True), nullable=True),
     sa.Column('payout_reference', sa.String(length=120), nullable=True),
+    sa.Column('paid_request_key', sa.String(length=200), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'paid')", name=op.f('ck_cash_out_requests_status')),
     sa.CheckConstraint('amount_fen > 0', name=op.f('ck_cash_out_requests_fen_positive')),
     sa.CheckConstraint('amount_points > 0', name=op.f('ck_cash_out_requests_amount_positive')),

@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+from flask import request as http_request
 from flask_smorest import Blueprint
 
 from merchants import cash_out, donations, funding
@@ -196,13 +197,19 @@ def get_cash_out(request_id):
 @actor_required("admin")
 @blp.arguments(CashOutPaidSchema)
 @blp.response(200, CashOutSchema)
-@blp.alt_response(409, schema=ErrorSchema, description="conflict: already paid")
+@blp.alt_response(409, schema=ErrorSchema,
+                  description="conflict: already paid; idempotency_conflict")
+@blp.doc(parameters=IDEMPOTENT)
 def mark_paid(payload, request_id):
-    """Record that the money was paid out of band, with its transfer reference."""
-    request = cash_out.mark_paid(db.session, current_actor(), request_id,
-                                 payload["payout_reference"])
+    """Record that the money was paid out of band, with its transfer reference. A retry with
+    the same Idempotency-Key and reference answers as the first time."""
+    actor = current_actor()
+    key = None
+    if http_request.headers.get("Idempotency-Key"):
+        key = idempotency_key(actor, f"cash_out_paid:{request_id}")
+    paid = cash_out.mark_paid(db.session, actor, request_id, payload["payout_reference"], key)
     commit()
-    return request
+    return paid
 
 
 # --- card funding ---------------------------------------------------------------------------
