@@ -278,6 +278,11 @@ def cash_out_queue():
     policy_form = PolicyForm()
     policy_form.programme.choices = [(p.code, p.name) for p in visible]
     policies = {p.code: cash_out.policy_of(db.session, p) for p in visible}
+    shown = policies.get(visible[0].code) if visible else None
+    if shown is not None:
+        policy_form.enabled.data = shown.enabled
+        policy_form.minimum_points.data = shown.minimum_points
+        policy_form.monthly_maximum_points.data = shown.monthly_maximum_points
     return render_template(
         "payments/queue.html", pending=cash_out.queue(db.session, current_user, "pending"),
         paid=cash_out.queue(db.session, current_user, "paid"), paid_form=PaidForm(),
