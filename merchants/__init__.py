@@ -1,4 +1,7 @@
 """The merchant alliance: merchants, offers, QR vouchers, redemption and settlement. Plain
 Python and SQLAlchemy."""
 
-from . import models  # noqa: F401  (the tables join the shared metadata)
+from . import (
+    models,  # noqa: F401  (the tables join the shared metadata)
+    payment_models,  # noqa: F401  (donations, cash-outs, card funding tables)
+)

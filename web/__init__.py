@@ -56,6 +56,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     from . import merchants as merchant_pages
 
     app.register_blueprint(merchant_pages.bp)
+    from . import payments, stripe_webhook
+
+    app.register_blueprint(payments.bp)
+    app.register_blueprint(stripe_webhook.bp)
     formatting.register(app)
     errors.register(app)
 

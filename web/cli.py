@@ -11,6 +11,7 @@ import ledger
 from activities import demo as activities_demo
 from ledger import export as ledger_export
 from merchants import demo as merchants_demo
+from merchants import demo_payments
 from volunteers import demo, demo_reports, reports, users
 from volunteers.models import ROLES
 
@@ -67,6 +68,7 @@ def load_demo():
     demo_reports.load(db.session, upload_dir())
     summary.accounts += activities_demo.load(db.session)
     summary.accounts += merchants_demo.load(db.session)
+    demo_payments.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")

@@ -45,6 +45,8 @@ PAGE_MESSAGES = {
     "budget_exhausted": _l("The programme's points budget cannot cover this."),
     "idempotency_conflict": _l("This request was already made with different details."),
     "conflict": _l("That conflicts with what is already recorded."),
+    "card_funding_unavailable": _l("Card funding is not configured."),
+    "payment_provider_error": _l("The card payment service could not be reached."),
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
     "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
@@ -54,7 +56,8 @@ PAGE_MESSAGES = {
     "voucher_wrong_merchant": _l("This voucher belongs to another merchant."),
     "voucher_invalid": _l("This is not a valid voucher."),
     "out_of_stock": _l("This offer is out of stock."),
-    "limit_reached": _l("You already hold as many of these vouchers as one person may."),
+    # One code for every limit (an offer's per-person limit, a programme's cash-out limits).
+    "limit_reached": _l("That is over the limit for this."),
     "offer_closed": _l("This offer is not open."),
 }
 

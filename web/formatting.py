@@ -22,6 +22,7 @@ ENTRY_KINDS = {
     "hold_expire": _l("Hold expired"),
     "donation": _l("Donation"),
     "cash_out": _l("Cash-out"),
+    "cash_out_paid": _l("Cash-out paid"),
     "expiry": _l("Points expired"),
     "reversal": _l("Correction"),
     "ranking_bonus": _l("Year-end bonus"),

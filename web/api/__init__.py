@@ -28,11 +28,20 @@ def idempotency_key(actor, purpose: str) -> str:
 
 
 def register(api) -> None:
-    from . import accounts, activities, auth, me, programmes, reports, teams, wishes
+    from . import (
+        accounts,
+        activities,
+        auth,
+        me,
+        merchants,
+        payments,
+        programmes,
+        reports,
+        teams,
+        vouchers,
+        wishes,
+    )
 
-    for module in (auth, me, programmes, accounts, reports, activities, wishes, teams):
-        api.register_blueprint(module.blp)
-    from . import merchants, vouchers
-
-    for module in (merchants, vouchers):
+    for module in (auth, me, programmes, accounts, reports, activities, wishes, teams,
+                   merchants, vouchers, payments):
         api.register_blueprint(module.blp)

@@ -1,0 +1,40 @@
+"""Refusals of donations, cash-outs and card funding, each with its CONTRACT code."""
+
+from volunteers.errors import Conflict, DomainError, Invalid
+
+
+class LimitReached(DomainError):
+    """A limit of the programme refuses this (the monthly cash-out maximum)."""
+
+    code = "limit_reached"
+    status = 409
+
+
+class CauseNotOpen(Conflict):
+    """The cause no longer takes donations: it reached its target or was closed."""
+
+
+class CashOutDisabled(Conflict):
+    """The programme does not offer cash-out."""
+
+
+class AlreadyPaid(Conflict):
+    """The cash-out was already marked paid."""
+
+
+class AmountNotConvertible(Invalid):
+    """Those points do not convert to a whole number of fen at the programme's rate."""
+
+
+class CardFundingUnavailable(DomainError):
+    """Card funding is not configured (no Stripe keys)."""
+
+    code = "card_funding_unavailable"
+    status = 503
+
+
+class PaymentProviderError(DomainError):
+    """The card payment provider could not be reached or refused the request."""
+
+    code = "payment_provider_error"
+    status = 502

@@ -1,0 +1,197 @@
+"""Money and points leaving a wallet or entering a programme: donation causes and donations
+(转赠), cash-out requests and their per-programme limits (丰行侠), and card funding through
+Stripe Checkout with the webhook events already processed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ledger.db import Base, UtcDateTime
+from volunteers.models import Area, Programme, User
+
+CAUSE_KINDS = ("family_in_need", "student_aid", "micro_wish")
+CAUSE_STATUSES = ("open", "completed", "closed")
+CASH_OUT_STATUSES = ("pending", "paid")
+FUNDING_SESSION_STATUSES = ("open", "paid")
+
+
+class DonationCause(Base):
+    """Something people may donate points to, published by staff of its area: a family in
+    need (困难家庭), a student (助学), or a resident's micro-wish (微心愿, named by
+    ``wish_reference`` such as "wish:12" so this table does not depend on activities).
+    ``raised_points`` moves in the same transaction as each donation's ledger entry."""
+
+    __tablename__ = "donation_causes"
+    __table_args__ = (
+        CheckConstraint("target_points > 0", name="target_positive"),
+        CheckConstraint("raised_points >= 0", name="raised_not_negative"),
+        CheckConstraint("raised_points <= target_points", name="raised_within_target"),
+        CheckConstraint("kind IN ('family_in_need', 'student_aid', 'micro_wish')", name="kind"),
+        CheckConstraint("status IN ('open', 'completed', 'closed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(120))
+    story: Mapped[str] = mapped_column(Text)
+    target_points: Mapped[int] = mapped_column(Integer)
+    raised_points: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12))
+    wish_reference: Mapped[str | None] = mapped_column(String(60))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    area: Mapped[Area] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship()
+
+    @property
+    def remaining_points(self) -> int:
+        return self.target_points - self.raised_points
+
+    @property
+    def progress_percent(self) -> int:
+        return self.raised_points * 100 // self.target_points
+
+
+class Donation(Base):
+    """Points a volunteer gave: ``volunteer:V:wallet -> programme:P:donations``, earmarked to
+    a cause or to the programme's pool. The request's idempotency key and a fingerprint of
+    what it asked let a retry return this row and another body be refused."""
+
+    __tablename__ = "donations"
+    __table_args__ = (
+        CheckConstraint("amount_points > 0", name="amount_positive"),
+        UniqueConstraint("idempotency_key", name="uq_donations_idempotency_key"),
+        UniqueConstraint("entry_id", name="uq_donations_entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    cause_id: Mapped[int | None] = mapped_column(ForeignKey("donation_causes.id"), index=True)
+    donor_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_points: Mapped[int] = mapped_column(Integer)
+    message: Mapped[str | None] = mapped_column(String(200))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    cause: Mapped[DonationCause | None] = relationship(lazy="joined")
+    donor: Mapped[User] = relationship(lazy="joined")
+
+
+class CashOutPolicy(Base):
+    """A programme's cash-out rules. Without a row cash-out is off: the programme's
+    administrators decide to open it and set its limits."""
+
+    __tablename__ = "cash_out_policies"
+    __table_args__ = (
+        CheckConstraint("minimum_points > 0", name="minimum_positive"),
+        CheckConstraint("monthly_maximum_points >= minimum_points", name="maximum_above_minimum"),
+    )
+
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    minimum_points: Mapped[int] = mapped_column(Integer)
+    monthly_maximum_points: Mapped[int] = mapped_column(Integer)
+    updated_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+
+
+class CashOutRequest(Base):
+    """Points exchanged for equal money (丰行侠): on request one entry moves the points back to
+    the budget and the money from the fund to the volunteer's cash account; an administrator
+    later pays out of band and records it (``volunteer:V:cash -> programme:P:payouts``)."""
+
+    __tablename__ = "cash_out_requests"
+    __table_args__ = (
+        CheckConstraint("amount_points > 0", name="amount_positive"),
+        CheckConstraint("amount_fen > 0", name="fen_positive"),
+        CheckConstraint("status IN ('pending', 'paid')", name="status"),
+        UniqueConstraint("idempotency_key", name="uq_cash_out_requests_idempotency_key"),
+        UniqueConstraint("entry_id", name="uq_cash_out_requests_entry_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_points: Mapped[int] = mapped_column(Integer)
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    # Set in the same flush that creates the row: the entry's reference names the request.
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paid_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    payout_reference: Mapped[str | None] = mapped_column(String(120))
+    # The key of the request that marked it paid: a retry of that request answers as before.
+    paid_request_key: Mapped[str | None] = mapped_column(String(200))
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id], lazy="joined")
+    paid_by: Mapped[User | None] = relationship(foreign_keys=[paid_by_id])
+
+
+class CardFundingSession(Base):
+    """A Stripe Checkout Session the app created to fund a programme. The webhook posts the
+    funding once, keyed by the session id, and only for the amount stored here."""
+
+    __tablename__ = "card_funding_sessions"
+    __table_args__ = (
+        CheckConstraint("amount_fen > 0", name="amount_positive"),
+        CheckConstraint("status IN ('open', 'paid')", name="status"),
+        UniqueConstraint("stripe_session_id", name="uq_card_funding_sessions_stripe_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    stripe_session_id: Mapped[str] = mapped_column(String(255))
+    amount_fen: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    sponsor_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(8))
+    checkout_url: Mapped[str] = mapped_column(String(2000))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+    created_by: Mapped[User] = relationship()
+
+
+class StripeEvent(Base):
+    """Every signed webhook event received, once: a retried event finds its row and is
+    answered as before. ``outcome`` says what it did (funded, duplicate_session,
+    unknown_session, amount_mismatch, ignored)."""
+
+    __tablename__ = "stripe_events"
+    __table_args__ = (UniqueConstraint("event_id", name="uq_stripe_events_event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(100))
+    stripe_session_id: Mapped[str | None] = mapped_column(String(255))
+    outcome: Mapped[str] = mapped_column(String(30))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
