@@ -324,7 +324,8 @@ def candidates_from_journal(session: Session, programme: Programme, year: int, c
 
 # --- publishing ---------------------------------------------------------------------------
 
-Progress = Callable[[int], None]
+# progress(steps_done_now, total_steps): rows written and bonuses paid, for a progress bar.
+Progress = Callable[[int, int], None]
 
 
 def publish(session: Session, actor: User, code: str, year: int,
@@ -345,8 +346,10 @@ def publish(session: Session, actor: User, code: str, year: int,
         bonus_entry_count=0, published_at=datetime.now(UTC), published_by_id=actor.id)
     session.add(snapshot)
     session.flush()  # the unique (programme, year) refuses a concurrent twin here
-    _insert_rows(session, snapshot.id, ranking.placements, progress)
-    snapshot.bonus_entry_count = _pay_bonuses(session, actor, ranking, snapshot, progress)
+    total = ranking.eligible_count + sum(1 for p in ranking.placements if p.bonus_fen)
+    report = (lambda steps: progress(steps, total)) if progress else None
+    _insert_rows(session, snapshot.id, ranking.placements, report)
+    snapshot.bonus_entry_count = _pay_bonuses(session, actor, ranking, snapshot, report)
     session.flush()
     return snapshot
 
@@ -497,7 +500,7 @@ def check(session: Session, code: str, year: int, progress: Progress | None = No
         snapshot.config["min_points"])}
     recorded = {p.volunteer_id: p for p in snapshot_placements(session, snapshot)}
     if progress:
-        progress(len(recorded))
+        progress(len(recorded), len(recorded))
     for volunteer_id in sorted(expected.keys() | recorded.keys()):
         mine, theirs = recorded.get(volunteer_id), expected.get(volunteer_id)
         if mine is None:

@@ -116,5 +116,7 @@ def export(fmt, output):
 
 
 def register_commands(app) -> None:
-    for group in (users_cli, demo_cli, ledger_cli):
+    from .ranking_cli import ranking_cli
+
+    for group in (users_cli, demo_cli, ledger_cli, ranking_cli):
         app.cli.add_command(group)

@@ -28,7 +28,7 @@ def idempotency_key(actor, purpose: str) -> str:
 
 
 def register(api) -> None:
-    from . import accounts, auth, me, programmes
+    from . import accounts, auth, me, programmes, rankings
 
-    for module in (auth, me, programmes, accounts):
+    for module in (auth, me, programmes, accounts, rankings):
         api.register_blueprint(module.blp)
