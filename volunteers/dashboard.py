@@ -71,12 +71,13 @@ def points_flows(session: Session, programme: Programme, area: Area, year: int) 
     kinds = ranking.current_config(session, programme)["counting_kinds"]
     start, end = _year_range(year)
     month = month_of(session, Entry.created_at)
+    credit = PostingRow.amount > 0  # one expression object: PostgreSQL matches it in GROUP BY
     query = _in_area(
-        select(month, Entry.kind, PostingRow.amount > 0, func.sum(PostingRow.amount))
+        select(month, Entry.kind, credit, func.sum(PostingRow.amount))
         .select_from(PostingRow).join(Entry, Entry.id == PostingRow.entry_id)
         .join(Account, Account.id == PostingRow.account_id)
         .where(Entry.created_at >= start, Entry.created_at < end, Entry.status == "posted"),
-        area).group_by(month, Entry.kind, PostingRow.amount > 0)
+        area).group_by(month, Entry.kind, credit)
     columns = [("month", "Month"), ("issued", "Issued"), ("spent", "Spent"),
                ("donated", "Donated"), ("expired", "Expired"), ("cashed_out", "Cashed out"),
                ("reversed", "Reversed")]
@@ -108,12 +109,13 @@ def fund_flows(session: Session, programme: Programme, area: Area, year: int) ->
     """Money into and out of the programme's fund, per month, in fen."""
     start, end = _year_range(year)
     month = month_of(session, Entry.created_at)
-    query = (select(month, PostingRow.amount > 0, func.sum(PostingRow.amount))
+    incoming = PostingRow.amount > 0
+    query = (select(month, incoming, func.sum(PostingRow.amount))
              .select_from(PostingRow).join(Entry, Entry.id == PostingRow.entry_id)
              .join(Account, Account.id == PostingRow.account_id)
              .where(Account.code == programme.account("fund"), Entry.created_at >= start,
                     Entry.created_at < end, Entry.status == "posted")
-             .group_by(month, PostingRow.amount > 0))
+             .group_by(month, incoming))
     by_month = {label: [0, 0] for label in month_labels(year)}
     for label, incoming, total in session.execute(query):
         if label in by_month:

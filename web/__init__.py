@@ -45,6 +45,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    from . import dashboard, honours
+
+    app.register_blueprint(honours.bp)
+    app.register_blueprint(dashboard.bp)
     formatting.register(app)
     errors.register(app)
 
