@@ -6,7 +6,7 @@ PORT ?= 5000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: run test lint bench system-packages clean
+.PHONY: run test lint bench system-packages vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,21 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@ $(VENV)/.installed-run
 
-run: $(VENV)/.installed-run
+# Browser libraries from the npm registry, served by the app itself (no CDN).
+VENDOR := web/static/vendor
+VENDORED := $(VENDOR)/jsQR.js $(VENDOR)/chart.umd.js
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(VENDORED): node_modules/.package-lock.json
+	mkdir -p $(VENDOR)
+	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
+	cp node_modules/chart.js/dist/chart.umd.js $(VENDOR)/chart.umd.js
+
+vendor: $(VENDORED)
+
+run: $(VENV)/.installed-run vendor
 	$(BIN)/jindou db upgrade
 	$(BIN)/jindou demo load
 	$(BIN)/jindou run --host $(HOST) --port $(PORT)
@@ -28,7 +42,7 @@ run: $(VENV)/.installed-run
 system-packages:
 	./scripts/install-system-packages
 
-test: $(VENV)/.installed-test system-packages
+test: $(VENV)/.installed-test system-packages vendor
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -39,4 +53,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ledger_bench.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -67,6 +67,13 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def render_item(type_, obj, autogen_context):
+    """Autogenerate writes the ledger's UtcDateTime as the plain column type it stores."""
+    if type_ == "type" and type(obj).__name__ == "UtcDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -89,6 +96,7 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    conf_args.setdefault("render_item", render_item)
     connectable = get_engine()
 
     with connectable.connect() as connection:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -181,3 +183,44 @@ class Award(Base):
     volunteer: Mapped[User] = relationship(foreign_keys=[volunteer_id], lazy="joined")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class Notification(Base):
+    """One line in a person's notification centre: an English msgid with its parameters,
+    translated when shown."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    message: Mapped[str] = mapped_column(String(300))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    link: Mapped[str | None] = mapped_column(String(300))
+    reference: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class Team(Base):
+    """A volunteer team (志愿服务队) on an area, with a leader who is also a member."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("area_id", "name", name="uq_teams_area_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    leader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    area: Mapped[Area] = relationship(lazy="joined")
+    leader: Mapped[User] = relationship(lazy="joined")
+
+
+class TeamMember(Base):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    joined_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -208,23 +208,69 @@ def _pending_award(session: Session, actor: User, award_id: int) -> Award:
 
 
 def _post_award(session: Session, award: Award, actor: User) -> None:
-    programme = award.programme
+    award.entry_id = reward(
+        session, award.programme, award.volunteer, award.amount_points, kind="manual_award",
+        source=f"award:{award.id}", memo=award.reason, actor=actor,
+    )
+    award.status = "posted"
+    if award.requested_by_id != actor.id:
+        award.decided_by_id, award.decided_at = actor.id, now()
+    session.flush()
+
+
+def reward(
+    session: Session,
+    programme: Programme,
+    volunteer: User,
+    amount_points: int,
+    *,
+    kind: str,
+    source: str,
+    memo: str | None,
+    actor: User | None,
+) -> int:
+    """Pays ``amount_points`` from the programme's budget into the volunteer's wallet for one
+    source object (``report:17``, ``attendance:5``); the source names the entry, so paying
+    the same source again returns the first entry and never pays twice."""
+    ledger.rules.check_positive(amount_points)
     try:
         result = ledger.post(
-            session, idempotency_key=f"award:{award.id}", kind="manual_award",
-            postings=[Posting(programme.account("budget"), -award.amount_points, "POINT"),
-                      Posting(award.volunteer.wallet_code, award.amount_points, "POINT")],
-            reference=f"award:{award.id}", memo=award.reason, actor=actor.username,
+            session, idempotency_key=f"{source}:reward", kind=kind,
+            postings=[Posting(programme.account("budget"), -amount_points, "POINT"),
+                      Posting(volunteer.wallet_code, amount_points, "POINT")],
+            reference=source, memo=(memo or "")[:MAX_REASON_LENGTH] or None,
+            actor=actor.username if actor else "system",
         )
     except ledger.InsufficientPoints as error:
         raise BudgetExhausted(
             f"programme {programme.code} has {error.details.get('available')} points left",
             programme=programme.code, available=error.details.get("available"),
         ) from error
-    award.status, award.entry_id = "posted", result.entry_id
-    if award.requested_by_id != actor.id:
-        award.decided_by_id, award.decided_at = actor.id, now()
-    session.flush()
+    return result.entry_id
+
+
+def reward_entry_id(session: Session, source: str) -> int | None:
+    """The entry that paid ``source``'s reward, if one was paid."""
+    return session.scalar(
+        select(ledger.Entry.id).where(ledger.Entry.idempotency_key == f"{source}:reward")
+    )
+
+
+def claw_back(
+    session: Session, programme: Programme, source: str, reason: str, actor: User | None
+) -> int | None:
+    """Reverses the reward paid for ``source`` (a report found false): a reversing entry, never
+    an edit. None when nothing was paid. Raises ``ledger.InsufficientPoints`` when the wallet
+    no longer holds the points; the caller decides what to record then."""
+    entry_id = reward_entry_id(session, source)
+    if entry_id is None:
+        return None
+    result = ledger.reverse(
+        session, entry_id, idempotency_key=f"{source}:claw-back",
+        memo=(reason or "")[:MAX_REASON_LENGTH] or None,
+        actor=actor.username if actor else "system",
+    )
+    return result.entry_id
 
 
 def _fingerprint(*parts) -> str:

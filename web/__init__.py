@@ -40,11 +40,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = JindouApi(app)
 
     from . import api as api_package
-    from . import auth, errors, formatting, pages  # noqa: F401  (auth registers the loader)
+    from . import auth, errors, formatting, notifications, pages  # noqa: F401  (auth: loader)
 
     api_package.register(api)
     _exempt_api_from_csrf(app)
     app.register_blueprint(pages.bp)
+    notifications.register(app)
     from . import dashboard, honours
 
     app.register_blueprint(honours.bp)

@@ -199,3 +199,27 @@ class EntrySchema(Schema):
 class EntryPageSchema(Schema):
     items = fields.List(fields.Nested(EntrySchema))
     next_before = fields.Integer(allow_none=True)
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    text = fields.String(metadata={"description": "in the reader's language"})
+    message = fields.String(metadata={"description": "the untranslated message (msgid)"})
+    params = fields.Dict()
+    link = fields.String(allow_none=True)
+    reference = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+
+
+class NotificationListSchema(Schema):
+    unread = fields.Integer()
+    items = fields.List(fields.Nested(NotificationSchema))
+
+
+class NotificationArgsSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class MarkedReadSchema(Schema):
+    marked = fields.Integer()

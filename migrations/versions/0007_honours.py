@@ -2,7 +2,7 @@
 honours and published stars
 
 Revision ID: 0007
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 12:42:59.732615
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,10 +1,18 @@
 from flask_smorest import Blueprint
 
+from volunteers import notifications
 from volunteers.statements import wallet_summary
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import MeSchema
+from ..notifications import text as notification_text
+from ..schemas import (
+    MarkedReadSchema,
+    MeSchema,
+    NotificationArgsSchema,
+    NotificationListSchema,
+)
+from ..transactions import commit
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user")
 
@@ -24,3 +32,29 @@ def me():
         "grants": actor.grants,
         "wallet": wallet_summary(db.session, actor),
     }
+
+
+@blp.route("/notifications", methods=["GET"])
+@actor_required()
+@blp.arguments(NotificationArgsSchema, location="query")
+@blp.response(200, NotificationListSchema)
+def my_notifications(args):
+    """My notification centre, newest first, each in my language."""
+    actor = current_actor()
+    items = notifications.latest(db.session, actor.id, args["limit"])
+    return {
+        "unread": notifications.unread_count(db.session, actor.id),
+        "items": [{"id": n.id, "text": notification_text(n), "message": n.message,
+                   "params": n.params, "link": n.link, "reference": n.reference,
+                   "created_at": n.created_at, "read_at": n.read_at} for n in items],
+    }
+
+
+@blp.route("/notifications/read", methods=["POST"])
+@actor_required()
+@blp.response(200, MarkedReadSchema)
+def read_notifications():
+    """Marks all my notifications read."""
+    marked = notifications.mark_read(db.session, current_actor().id)
+    commit()
+    return {"marked": marked}
