@@ -20,7 +20,7 @@ from ledger.rules import BOOKING_TIMEZONE
 
 from . import access, areas, ranking
 from .errors import Forbidden, Invalid
-from .models import STAFF_ROLES, Area, Programme, User
+from .models import STAFF_ROLES, Area, Programme, Team, TeamMember, User
 from .programmes import get_programme
 
 PERIODS = ("week", "month", "year")
@@ -151,10 +151,6 @@ def _volunteer_names(session: Session, scores: dict[int, int], actor: User) -> d
 
 def team_scores(session: Session, area: Area, scores: dict[int, int], actor: User):
     """Team id -> the sum of its members' points; team names; the viewer's first team."""
-    try:
-        from .teams import Team, TeamMember
-    except ImportError as error:  # the shared teams model has not landed on this branch
-        raise Invalid("teams are not available yet", errors={"by": ["volunteer"]}) from error
     rows = session.execute(
         select(Team.id, Team.name, TeamMember.user_id)
         .join(TeamMember, TeamMember.team_id == Team.id)

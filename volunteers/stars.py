@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from . import access, leaderboards, ranking
 from .errors import Conflict, Invalid
-from .models import Programme, User
+from .models import Area, Programme, Team, TeamMember, User
 from .programmes import get_programme
 from .ranking_models import Star
 
@@ -45,12 +45,6 @@ def volunteer_candidates(session: Session, programme: Programme, year: int,
 def team_candidates(session: Session, programme: Programme, year: int,
                     criteria: dict) -> list[tuple[int, str, int]]:
     """Teams by the points their members earned in the year; small teams need not apply."""
-    try:
-        from .teams import Team, TeamMember
-    except ImportError:  # the shared teams model has not landed on this branch
-        return []
-    from .models import Area
-
     config = ranking.current_config(session, programme)
     scores = leaderboards.earned_points(session, programme, programme.area, "year",
                                         config["counting_kinds"], _year_moment(year))
