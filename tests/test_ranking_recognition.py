@@ -60,7 +60,7 @@ def test_team_boards_sum_the_members_and_name_the_viewers_team(session):
 def test_volunteers_of_another_area_may_not_read_the_board(session):
     from volunteers import users
 
-    world = build(session, volunteers=1)
+    build(session, volunteers=1)
     outsider = users.create_user(session, "kunming", "correct-horse-9", role="volunteer",
                                  area_code="wuhua")
     with pytest.raises(Forbidden):
