@@ -8,6 +8,7 @@ import io
 import pytest
 from sqlalchemy import text
 
+from tests.ranking_support import configure_small_world
 from tests.web_support import ledger_snapshot
 from volunteers.ranking import china_year_now
 
@@ -22,7 +23,8 @@ def award(api, world, name, amount_points, as_="dafeng_reviewer"):
 
 
 @pytest.fixture
-def earned(api, world):
+def earned(app, api, world):
+    configure_small_world(app)
     award(api, world, "rider", 60)
     award(api, world, "rider2", 40)
     return world
@@ -40,6 +42,7 @@ def test_preview_ranks_and_changes_nothing(app, api, earned):
     assert body["tiers"][0] == {"key": "daxia", "name": "大侠", "count": 1, "min_points": 60,
                                 "max_points": 60, "bonus_fen": 50_000,
                                 "bonus_total_fen": 50_000}
+    assert [tier["count"] for tier in body["tiers"][1:]] == [0, 0]
     assert body["ledger_position"]["entry_id"] > 0
     assert ledger_snapshot(app) == before
 

@@ -28,9 +28,11 @@ screenshots = browser_support.screenshots
 def served(app, world):
     from werkzeug.serving import make_server
 
+    from tests.ranking_support import configure_small_world
     from tests.test_ranking_api import award
     from tests.web_support import ApiClient
 
+    configure_small_world(app)
     api = ApiClient(app)
     award(api, world, "rider", 60)
     award(api, world, "rider2", 40)

@@ -12,6 +12,7 @@ import re
 from PIL import Image
 
 from tests.test_pages import login, post_form, text_of
+from tests.ranking_support import configure_small_world
 from tests.test_ranking_api import award
 from tests.web_support import ApiClient, ledger_snapshot
 from volunteers.ranking import china_year_now
@@ -20,6 +21,7 @@ YEAR = china_year_now()
 
 
 def earn(app, world):
+    configure_small_world(app)
     api = ApiClient(app)
     award(api, world, "rider", 60)
     award(api, world, "rider2", 40)

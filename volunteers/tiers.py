@@ -2,9 +2,11 @@
 then cut tiers by share of the eligible or by points threshold, never splitting equal points.
 
 Order: more points first, then the earlier moment of reaching them, then the lower volunteer
-id. By share, tier i ends at position ceil(N x (share_1 + ... + share_i)), moved down past
-everyone tied with the last one there: a tied group that straddles a boundary goes wholly to
-the higher tier, and the next tier starts after it (so a tier can be empty).
+id. By share, tier i ends at position floor(N x (share_1 + ... + share_i)) (the top 5 % of 30
+is one person: position 1.5 is not within the top 5 %), moved down past everyone tied with the
+last one there: a tied group that straddles a boundary goes wholly to the higher tier, and the
+next tier starts after it (so a tier can be empty). Only ties ever make a tier larger than
+its share.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ def tier_ends(count: int, rules: list[TierRule]) -> list[int]:
     ends, cumulative_bp = [], 0
     for rule in rules:
         cumulative_bp += rule.share_bp
-        ends.append(-(-count * cumulative_bp // BASIS_POINTS))  # ceil without floats
+        ends.append(count * cumulative_bp // BASIS_POINTS)
     return ends
 
 

@@ -9,7 +9,7 @@ from flask.cli import AppGroup, FlaskGroup
 
 import ledger
 from ledger import export as ledger_export
-from volunteers import demo, users
+from volunteers import demo, demo_honours, users
 from volunteers.models import ROLES
 
 from .extensions import db
@@ -60,6 +60,7 @@ def create_user(username, role, area_code, display_name, password_stdin):
 def load_demo():
     """Load the demo data (a second run adds nothing) and print the demo accounts."""
     summary = demo.load(db.session)
+    demo_honours.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
