@@ -155,3 +155,49 @@ def test_check_names_a_reward_inserted_behind_the_snapshot(session):
     session.commit()
     differences = ranking.check(session, "fengxingxia", YEAR)
     assert len(differences) == 1 and f"volunteer {row.volunteer_id}" in differences[0]
+
+
+@pytest.mark.postgres
+def test_two_administrators_publishing_at_once_make_one_snapshot_and_pay_once(
+        session, engine, database):
+    """Real threads on PostgreSQL: the unique (programme, year) lets one publication through;
+    the other is refused and posts nothing."""
+    import threading
+
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm import Session
+
+    if database.kind != "postgresql":
+        pytest.skip("concurrency is tested on PostgreSQL")
+    world = build(session)
+    earn_all(session, world, POINTS)
+    session.commit()
+    admin_ids = (world.admin.id, world.second_admin.id)
+    outcomes, barrier = [], threading.Barrier(2)
+
+    def publish_as(user_id):
+        from volunteers.models import User
+
+        with Session(engine) as own:
+            actor = own.get(User, user_id)
+            barrier.wait()
+            try:
+                ranking.publish(own, actor, "fengxingxia", YEAR)
+                own.commit()
+                outcomes.append("published")
+            except (Conflict, IntegrityError):
+                own.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=publish_as, args=(user_id,)) for user_id in admin_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["published", "refused"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(RankingSnapshot)) == 1
+    bonuses = session.scalar(select(func.count()).select_from(ledger.Entry).where(
+        ledger.Entry.kind == "ranking_bonus"))
+    assert bonuses == 1
+    assert ledger.balance(session, f"volunteer:{world.volunteers[0].id}:cash").posted == 50_000
