@@ -27,14 +27,15 @@ class TierRule:
     bonus_fen: int = 0
 
 
-@dataclass(frozen=True)
+# slots: a ranking holds a million of these at once.
+@dataclass(frozen=True, slots=True)
 class Candidate:
     volunteer_id: int
     points: int
     reached_at: datetime | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     position: int
     rank: int
