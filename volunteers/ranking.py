@@ -404,7 +404,8 @@ def _open_cash_accounts(session: Session, volunteer_ids: list[int]) -> None:
             " closed, posted, pending_in, pending_out, created_at)"
             " SELECT 'volunteer:' || v || :suffix, 'CNY', 'liability', 'volunteer', v, false,"
             " false, 0, 0, 0, :now FROM unnest(CAST(:ids AS bigint[])) AS v"
-            " ON CONFLICT (code) DO NOTHING"), {"ids": list(volunteer_ids), "now": now, "suffix": ":cash"})
+            " ON CONFLICT (code) DO NOTHING"),
+            {"ids": list(volunteer_ids), "now": now, "suffix": ":cash"})
         return
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
