@@ -85,6 +85,12 @@ def test_publish_snapshots_every_row_and_pays_each_tier_from_the_fund(session):
     assert snapshot.ledger_entry_id == session.scalar(
         select(func.max(ledger.Entry.id)).where(ledger.Entry.kind != "ranking_bonus"))
     assert ranking.check(session, "fengxingxia", YEAR) == []
+    from volunteers import notifications
+
+    told = notifications.latest(session, top.id)
+    assert [(n.message, n.params) for n in told] == [(ranking.HONOUR_MESSAGE, {
+        "tier": "大侠", "year": YEAR, "programme": "丰行侠·新都大丰"})]
+    assert notifications.latest(session, world.volunteers[-1].id) == []
     ledger.seal_all(session)
     assert ledger.verify(session).ok
 

@@ -18,17 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, exists, func, insert, select, text
+from sqlalchemy import and_, case, exists, func, insert, literal, select, text
 from sqlalchemy.orm import Session, aliased
 
 import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
+from ledger.db import UtcDateTime
 from ledger.rules import BOOKING_TIMEZONE
 
 from . import access, tiers
 from .errors import Conflict, Invalid, NotFound
 from .honour_errors import InsufficientFundsForBonuses
-from .models import STAFF_ROLES, Area, Programme, RoleGrant, User
+from .models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
+from .notifications import N_
 from .programmes import get_programme
 from .ranking_models import RankingConfig, RankingRow, RankingSnapshot
 
@@ -355,8 +357,31 @@ def publish(session: Session, actor: User, code: str, year: int,
     report = (lambda steps: progress(steps, total)) if progress else None
     _insert_rows(session, snapshot.id, ranking.placements, report)
     snapshot.bonus_entry_count = _pay_bonuses(session, actor, ranking, snapshot, report)
+    _notify_honoured(session, snapshot, programme)
     session.flush()
     return snapshot
+
+
+HONOUR_MESSAGE = N_("You were named %(tier)s in the %(year)s ranking of %(programme)s.")
+HONOURS_LINK = "/honours/mine"
+
+
+def _notify_honoured(session: Session, snapshot: RankingSnapshot, programme: Programme) -> None:
+    """Tell every volunteer with a tier, in one INSERT ... SELECT from the snapshot's rows (a
+    million-row ranking must not build half a million objects)."""
+    names = [(rule["key"], rule["name"]) for rule in snapshot.config["tiers"]]
+    tier_name = case(*[(RankingRow.tier == key, literal(name)) for key, name in names],
+                     else_=literal(""))
+    postgres = session.get_bind().dialect.name == "postgresql"
+    build = func.json_build_object if postgres else func.json_object
+    params = build("tier", tier_name, "year", literal(snapshot.year),
+                   "programme", literal(programme.name))
+    rows = select(RankingRow.volunteer_id, literal(HONOUR_MESSAGE), params,
+                  literal(HONOURS_LINK), literal(f"ranking:{snapshot.id}"),
+                  literal(snapshot.published_at, UtcDateTime())).where(
+        RankingRow.snapshot_id == snapshot.id, RankingRow.tier.is_not(None))
+    session.execute(insert(Notification).from_select(
+        ["user_id", "message", "params", "link", "reference", "created_at"], rows))
 
 
 def _require_fund(session: Session, programme: Programme, total_fen: int) -> None:
