@@ -154,3 +154,17 @@ def test_cli_previews_publishes_checks_and_exports(app, api, earned, tmp_path):
                                 "--year", str(YEAR)])
     assert tampered.exit_code == 1
     assert f"volunteer {earned.ids['rider']}" in tampered.output
+
+
+def test_stars_are_published_once_and_read_by_the_programmes_volunteers(app, api, earned):
+    response = api.post("/programmes/fengxingxia/stars", as_="root_admin", json={"year": YEAR})
+    assert response.status_code == 201, response.get_json()
+    volunteers = [s for s in response.get_json() if s["subject_type"] == "volunteer"]
+    assert [(s["subject_id"], s["score"], s["place"]) for s in volunteers] == [
+        (earned.ids["rider"], 60, 1), (earned.ids["rider2"], 40, 2)]
+    again = api.post("/programmes/fengxingxia/stars", as_="root_admin", json={"year": YEAR})
+    assert again.status_code == 409 and again.get_json()["code"] == "conflict"
+    read = api.get(f"/programmes/fengxingxia/stars/{YEAR}", as_="rider2")
+    assert read.status_code == 200 and len(read.get_json()) == 2
+    outsider = api.get(f"/programmes/fengxingxia/stars/{YEAR}", as_="kunming_volunteer")
+    assert outsider.status_code == 403

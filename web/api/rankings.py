@@ -4,7 +4,7 @@ published snapshot page by page, special honours, and the leaderboards."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from volunteers import access, honours, leaderboards, ranking
+from volunteers import access, honours, leaderboards, ranking, stars
 from volunteers.programmes import get_programme
 
 from ..auth import actor_required, current_actor
@@ -227,3 +227,45 @@ def leaderboard(args, code):
     board = leaderboards.board(db.session, current_actor(), code, args["period"],
                                area_code=args.get("area"), by=args["by"], limit=args["limit"])
     return board.as_dict()
+
+
+class StarRequestSchema(Schema):
+    year = StrictInteger(required=True, validate=validate.Range(min=FIRST_YEAR, max=LAST_YEAR))
+
+
+class StarSchema(Schema):
+    subject_type = fields.String(metadata={"description": "team or volunteer (merchant, "
+                                                          "project when their sources exist)"})
+    subject_id = fields.Integer()
+    subject_name = fields.String()
+    criterion = fields.String()
+    score = fields.Integer()
+    place = fields.Integer()
+    published_at = fields.DateTime()
+
+
+@blp.route("/programmes/<code>/stars", methods=["POST"])
+@actor_required("admin")
+@blp.arguments(StarRequestSchema)
+@blp.response(201, StarSchema(many=True))
+@blp.alt_response(409, schema=ErrorSchema, description="the year's stars are already published")
+def publish_stars(payload, code):
+    """Choose the year's star teams and volunteers by points earned and publish them."""
+    chosen = stars.publish_stars(db.session, current_actor(), code, payload["year"])
+    commit()
+    return chosen
+
+
+@blp.route("/programmes/<code>/stars/<int:year>", methods=["GET"])
+@actor_required()
+@blp.response(200, StarSchema(many=True))
+def get_stars(code, year):
+    """The year's published stars, for anyone the programme concerns."""
+    programme = get_programme(db.session, code)
+    actor = current_actor()
+    if not (access.overlaps(actor, ("admin", "organiser", "reviewer"), programme.area)
+            or programme.area.contains(actor.area)):
+        from volunteers.errors import NotInYourArea
+
+        raise NotInYourArea(f"programme {code} is outside your areas", programme=code)
+    return stars.published_stars(db.session, programme, year)
