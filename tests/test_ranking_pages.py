@@ -128,3 +128,25 @@ def test_dashboard_tables_and_downloads(app, world):
     volunteer = app.test_client()
     login(volunteer, "rider")
     assert volunteer.get(f"/dashboard/?programme=fengxingxia&year={YEAR}").status_code == 403
+
+
+def test_admin_changes_the_tiers_on_the_page_and_bad_shares_are_refused(app, world):
+    earn(app, world)
+    client = app.test_client()
+    login(client, "root_admin")
+    page = f"/honours/?programme=fengxingxia&year={YEAR}"
+    form = {"mode": "proportion", "min_points": "1", "exclude_staff": "on",
+            "tier-0-name": "大侠", "tier-0-share": "60", "tier-0-bonus": "800",
+            "tier-1-name": "少侠", "tier-1-share": "20", "tier-1-bonus": "0",
+            "tier-2-name": "侠士", "tier-2-share": "30", "tier-2-bonus": "0"}
+    refused = post_form(client, page, f"/honours/fengxingxia/config?year={YEAR}", form,
+                        follow_redirects=True)
+    assert "100 %" in text_of(refused)
+    form["tier-2-share"] = "10"
+    saved = post_form(client, page, f"/honours/fengxingxia/config?year={YEAR}", form,
+                      follow_redirects=True)
+    assert 'value="800"' in text_of(saved)
+    body = ApiClient(app).get("/programmes/fengxingxia/ranking-config",
+                              as_="root_admin").get_json()
+    assert [t["share_bp"] for t in body["tiers"]] == [6000, 2000, 1000]
+    assert body["tiers"][0]["bonus_fen"] == 80_000

@@ -94,6 +94,7 @@ def index():
         document=document, form=EmptyForm(), years=range(ranking.china_year_now(),
                                                          programme.created_at.year - 1, -1),
         stars=stars.published_stars(db.session, programme, year),
+        config=ranking.current_config(db.session, programme),
         special=honours.special_honours(db.session, programme_id=programme.id, year=year))
 
 
@@ -107,6 +108,43 @@ def publish(code, year):
     flash(_("The %(year)s ranking is published; %(count)s bonus entries were posted.",
             year=year, count=snapshot.bonus_entry_count), "success")
     return redirect(url_for("honours.index", programme=code, year=year))
+
+
+@bp.route("/<code>/config", methods=["POST"])
+@login_required
+def save_config(code):
+    """The ranking configuration from the page's form (the same rules as the API)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    form = request.form
+    programme = get_programme(db.session, code)
+    current = ranking.current_config(db.session, programme)
+    try:
+        tiers = []
+        for index, rule in enumerate(current["tiers"]):
+            share = form.get(f"tier-{index}-share", "").strip()
+            threshold = form.get(f"tier-{index}-min_points", "").strip()
+            tiers.append({
+                "key": rule["key"], "name": form.get(f"tier-{index}-name", rule["name"]).strip(),
+                "share_bp": round(float(share) * 100) if share else None,
+                "min_points": int(threshold) if threshold else None,
+                "bonus_fen": round(float(form.get(f"tier-{index}-bonus", "0") or 0) * 100)})
+        config = {"mode": form.get("mode", "proportion"), "tiers": tiers,
+                  "min_points": int(form.get("min_points", "1") or 0),
+                  "exclude_staff": form.get("exclude_staff") == "on"}
+    except ValueError:
+        flash(_("Some of what you entered is not valid."), "error")
+        return redirect(url_for("honours.index", programme=code, year=request.args.get("year")))
+    try:
+        ranking.configure(db.session, current_user, code, config)
+        commit()
+        flash(_("The ranking configuration is saved."), "success")
+    except DomainError as error:
+        db.session.rollback()
+        problems = "; ".join(m for messages in getattr(error, "errors", {}).values()
+                             for m in messages)
+        flash(f"{error.message}: {problems}" if problems else error.message, "error")
+    return redirect(url_for("honours.index", programme=code, year=request.args.get("year")))
 
 
 @bp.route("/<code>/<int:year>/stars", methods=["POST"])
