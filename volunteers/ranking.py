@@ -454,7 +454,7 @@ def bonus_entries(ranking: Ranking, snapshot_id: int, actor: User) -> list[dict]
         postings.append(ledger.Posting(fund, -sum(p.bonus_fen for p in group), "CNY"))
         tiers_named = sorted({names[p.tier] for p in group})
         entries.append(dict(
-            idempotency_key=f"ranking:{ranking.programme.code}:{ranking.year}:bonus:{len(entries)}",
+            idempotency_key=f"ranking:{snapshot_id}:bonus:{len(entries)}",
             kind="ranking_bonus", postings=postings, reference=f"ranking:{snapshot_id}",
             memo=f"{ranking.year} 年度荣誉奖金 {'/'.join(tiers_named)}", actor=actor.username))
     return entries
