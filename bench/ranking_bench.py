@@ -58,7 +58,7 @@ CASE WHEN s < 40 THEN 'report_reward' WHEN s < 60 THEN 'service_hours'
 WALLET_OF = ("(1 + floor({n} * power(((({g}) * 2654435761) % 4294967296) / 4294967296.0,"
              " 1.6)))::bigint")
 AMOUNT_OF = """
-CASE WHEN s < 40 THEN 5 + ({g} * 40503) % 8 WHEN s < 60 THEN 10 + ({g} * 7919) % 31
+CASE WHEN s < 40 THEN 5 + (({g}) * 40503) % 8 WHEN s < 60 THEN 10 + (({g}) * 7919) % 31
      WHEN s < 70 THEN 15 WHEN s < 80 THEN 1 WHEN s < 82 THEN 50 ELSE 15 END
 """
 
@@ -79,6 +79,7 @@ def admin(statement: str) -> None:
 
 
 def generate() -> None:
+    """Build the bench database (its size from VOLUNTEERS and ENTRIES)."""
     started = time.perf_counter()
     admin(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
     admin(f'CREATE DATABASE "{DATABASE}"')
@@ -93,6 +94,7 @@ def generate() -> None:
         ddl.install_v1(connection)
     history_indexes = _drop_history_indexes(engine)
     with engine.begin() as connection:
+        connection.execute(text("SET temp_buffers = '2GB'"))
         connection.execute(text("SET LOCAL work_mem = '1GB'"))
         connection.execute(text("SET LOCAL maintenance_work_mem = '1GB'"))
         for step, statement in _generation_steps():
@@ -225,9 +227,9 @@ def _generation_steps():
                   repeat('0', 64));
         INSERT INTO ledger_entries (id, idempotency_key, fingerprint, kind, reference, memo,
                                     created_by, created_at, status, reverses_id, hash)
-          SELECT g, 'bench:' || g, md5(g::text) || md5(g::text), kind, 'bench:' || g, NULL,
+          SELECT g, 'bench:' || g, repeat(md5(g::text), 2), kind, 'bench:' || g, NULL,
                  'bench', created_at, 'posted', CASE WHEN s = 98 THEN g - 20 END,
-                 md5((g + 1)::text) || md5(g::text)
+                 repeat(md5(g::text), 2)
           FROM plan;
         SELECT setval(pg_get_serial_sequence('ledger_entries', 'id'), {ENTRIES} + 1);
     """
@@ -283,12 +285,11 @@ def _generation_steps():
     """
     yield "the hash chain", f"""
         INSERT INTO ledger_chain (seq, entry_id, prev_hash, hash, sealed_at)
-          SELECT g + 1, g, md5((g - 1)::text) || md5(g::text), md5(g::text) || md5((g - 1)::text),
-                 created_at
+          SELECT g + 1, g, repeat(md5((g - 1)::text), 2), repeat(md5(g::text), 2), created_at
           FROM (SELECT 0 AS g, TIMESTAMPTZ '{START}' AS created_at UNION ALL
                 SELECT g, created_at FROM plan) chained;
         INSERT INTO ledger_chain_head (id, seq, hash)
-          VALUES (1, {ENTRIES} + 1, md5('{ENTRIES}') || md5('{ENTRIES - 1}'));
+          VALUES (1, {ENTRIES} + 1, repeat(md5('{ENTRIES}'), 2));
     """
 
 
@@ -345,7 +346,13 @@ def run() -> int:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["generate", "run"])
+    parser.add_argument("--volunteers", type=int, default=VOLUNTEERS)
+    parser.add_argument("--entries", type=int, default=ENTRIES,
+                        help="a multiple of 100 (the slots of one cycle of kinds)")
+    parser.add_argument("--database", default=DATABASE)
     arguments = parser.parse_args(argv)
+    globals().update(VOLUNTEERS=arguments.volunteers, ENTRIES=arguments.entries,
+                     DATABASE=arguments.database)
     if arguments.step == "generate":
         generate()
         return 0
