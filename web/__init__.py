@@ -39,27 +39,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Shanghai")
     api = JindouApi(app)
 
-    from . import activities as activity_pages
     from . import api as api_package
-    from . import auth, errors, formatting, notifications, pages  # noqa: F401  (auth: loader)
+    from . import auth, errors, formatting, notifications  # noqa: F401  (auth: the loader)
 
     api_package.register(api)
     _exempt_api_from_csrf(app)
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(activity_pages.bp)
+    _register_pages(app)
     notifications.register(app)
-    from . import open311, reports
-
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(open311.bp)
-    csrf.exempt(open311.bp)
-    from . import merchants as merchant_pages
-
-    app.register_blueprint(merchant_pages.bp)
-    from . import payments, stripe_webhook
-
-    app.register_blueprint(payments.bp)
-    app.register_blueprint(stripe_webhook.bp)
     formatting.register(app)
     errors.register(app)
 
@@ -67,6 +53,27 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _register_pages(app: Flask) -> None:
+    """The HTML pages of each feature, Open311 and the Stripe webhook."""
+    from . import (
+        activities,
+        dashboard,
+        honours,
+        merchants,
+        open311,
+        pages,
+        payments,
+        reports,
+        stripe_webhook,
+    )
+
+    for module in (pages, reports, activities, merchants, payments, honours, dashboard,
+                   open311, stripe_webhook):
+        app.register_blueprint(module.bp)
+    # Open311 clients authenticate by api_key, never by cookie: nothing for CSRF to protect.
+    csrf.exempt(open311.bp)
 
 
 class JindouApi(Api):

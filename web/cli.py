@@ -12,7 +12,7 @@ from activities import demo as activities_demo
 from ledger import export as ledger_export
 from merchants import demo as merchants_demo
 from merchants import demo_payments
-from volunteers import demo, demo_reports, reports, users
+from volunteers import demo, demo_honours, demo_reports, reports, users
 from volunteers.models import ROLES
 
 from .extensions import db
@@ -69,6 +69,7 @@ def load_demo():
     summary.accounts += activities_demo.load(db.session)
     summary.accounts += merchants_demo.load(db.session)
     demo_payments.load(db.session)
+    demo_honours.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
@@ -135,9 +136,9 @@ def escalate(max_reports):
 
 
 def register_commands(app) -> None:
-    for group in (users_cli, demo_cli, ledger_cli, reports_cli):
-        app.cli.add_command(group)
     from .merchants_cli import merchants_cli, vouchers_cli
+    from .ranking_cli import ranking_cli
 
-    for group in (vouchers_cli, merchants_cli):
+    for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
+                  ranking_cli):
         app.cli.add_command(group)

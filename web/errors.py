@@ -74,12 +74,14 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/open311/")
 
 
-def error_response(status: int, code: str, message: str, errors: dict | None = None):
+def error_response(status: int, code: str, message: str, errors: dict | None = None,
+                   extra: dict | None = None):
     db.session.rollback()
     if wants_json():
         body = {"code": code, "message": message}
         if errors:
             body["errors"] = errors
+        body.update(extra or {})
         return jsonify(body), status
     shown = PAGE_MESSAGES.get(code, message)
     return render_template("error.html", status=status, code=code, message=shown,
@@ -88,7 +90,9 @@ def error_response(status: int, code: str, message: str, errors: dict | None = N
 
 def handle_domain_error(error: DomainError):
     errors = getattr(error, "errors", None)
-    return error_response(error.status, error.code, error.message, errors)
+    # A refusal may name figures the caller needs (``missing_fen``) beside the message.
+    return error_response(error.status, error.code, error.message, errors,
+                          getattr(error, "body", None))
 
 
 def handle_ledger_error(error: LedgerError):

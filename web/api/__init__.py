@@ -36,6 +36,7 @@ def register(api) -> None:
         merchants,
         payments,
         programmes,
+        rankings,
         reports,
         teams,
         vouchers,
@@ -43,5 +44,5 @@ def register(api) -> None:
     )
 
     for module in (auth, me, programmes, accounts, reports, activities, wishes, teams,
-                   merchants, vouchers, payments):
+                   merchants, vouchers, payments, rankings):
         api.register_blueprint(module.blp)

@@ -1,0 +1,116 @@
+"""The year-end honours in Debian's chromium against the real app on each database: an
+administrator previews and publishes the ranking and downloads its CSV; the rider opens the
+certificate, whose QR (decoded from the rendered page with zbar) opens the public
+verification page."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import threading
+
+import pytest
+
+from tests import test_browser as browser_support
+from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
+from tests.web_support import PASSWORD
+from volunteers.ranking import china_year_now
+
+pytestmark = pytest.mark.browser
+YEAR = china_year_now()
+# The wallet test's fixtures: chromium through Playwright, and where screenshots go.
+browser = browser_support.browser
+screenshots = browser_support.screenshots
+
+
+@pytest.fixture
+def served(app, world):
+    from werkzeug.serving import make_server
+
+    from tests.ranking_support import configure_small_world
+    from tests.test_ranking_api import award
+    from tests.web_support import ApiClient
+
+    configure_small_world(app)
+    api = ApiClient(app)
+    award(api, world, "rider", 60)
+    award(api, world, "rider2", 40)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="jindou-honours-server",
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def sign_in(page, base: str, username: str) -> None:
+    page.goto(base + "/login")
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.locator("[data-test=login]").click()
+    page.wait_for_load_state()
+
+
+def test_admin_publishes_and_the_rider_verifies_the_certificate(served, browser, screenshots,
+                                                                 request, tmp_path):
+    from PIL import Image
+    from playwright.sync_api import expect
+    from pyzbar.pyzbar import decode
+
+    database = request.node.callspec.params["database"]
+    context = browser.new_context(viewport={"width": 1000, "height": 900}, locale="zh-CN",
+                                  accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MILLISECONDS)
+    page = context.new_page()
+    try:
+        sign_in(page, served, "xindu_admin")
+        page.goto(f"{served}/honours/?programme=fengxingxia&year={YEAR}")
+        ranking = page.locator("[data-test=ranking]")
+        expect(ranking).to_have_attribute("data-status", "preview")
+        expect(page.locator("[data-test=tier-daxia]")).to_contain_text("大侠")
+        expect(page.locator("[data-test=rows]")).to_contain_text("rider2")
+        page.screenshot(path=screenshots / f"{database}-honours-1-preview.png", full_page=True)
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.locator("[data-test=publish]").click()
+        expect(page.locator("[data-test=ranking]")).to_have_attribute("data-status", "published")
+        with page.expect_download() as download_info:
+            page.locator("[data-test=download-csv]").click()
+        path = tmp_path / "ranking.csv"
+        download_info.value.save_as(path)
+        rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+        assert [row[3] for row in rows[1:]] == ["rider", "rider2"]
+        assert rows[1][6] == "大侠" and rows[1][7] == "500.00"
+        page.screenshot(path=screenshots / f"{database}-honours-2-published.png", full_page=True)
+        page.locator("[data-test=logout]").click()
+
+        phone = context.new_page()
+        phone.set_viewport_size(PHONE_VIEWPORT)
+        sign_in(phone, served, "rider")
+        phone.goto(served + "/honours/mine")
+        phone.locator("[data-test=certificate-link]").click()
+        expect(phone.locator("[data-test=certificate-title]")).to_have_text("大侠")
+        qr = phone.locator("[data-test=certificate-qr]")
+        expect(qr).to_be_visible()
+        png = tmp_path / "qr.png"
+        qr.screenshot(path=png)
+        decoded = decode(Image.open(png))
+        assert decoded, "the certificate's QR did not decode"
+        url = decoded[0].data.decode()
+        assert re.match(rf"^{re.escape(served)}/honours/verify/[\w.-]+$", url), url
+        phone.screenshot(path=screenshots / f"{database}-honours-3-certificate.png",
+                         full_page=True)
+
+        visitor = browser.new_context(locale="zh-CN").new_page()
+        visitor.goto(url)
+        expect(visitor.locator("[data-test=verified]")).to_be_visible()
+        expect(visitor.locator("[data-test=verification]")).to_contain_text("r***r")
+        expect(visitor.locator("[data-test=verification]")).to_contain_text("大侠")
+        visitor.screenshot(path=screenshots / f"{database}-honours-4-verified.png",
+                           full_page=True)
+        visitor.goto(url[:-4] + "abcd")
+        expect(visitor.locator("[data-test=not-verified]")).to_be_visible()
+    finally:
+        context.close()
