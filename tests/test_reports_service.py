@@ -5,6 +5,10 @@ photo cleaning and the assessment figures."""
 from __future__ import annotations
 
 import io
+import json
+import os
+import shutil
+import subprocess
 import threading
 from datetime import timedelta
 
@@ -20,7 +24,7 @@ from tests.reports_support import (
     build_reports_world,
     jpeg_with_gps,
 )
-from volunteers import assessment, notifications, programmes, reports, users
+from volunteers import assessment, notifications, programmes, reports, uploads, users
 from volunteers.errors import Conflict, Invalid, NotFound, NotInYourArea, Unauthorized
 from volunteers.report_models import Report
 from volunteers.uploads import Upload
@@ -309,8 +313,52 @@ def test_two_reviewers_verifying_at_once_pay_once(ctx, request):
     assert len(entries) == 1
 
 
-def test_one_short_video_is_kept_and_a_fake_one_refused(ctx):
-    video = Upload("clip.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 2048)
+FILMED_AT = "+30.8231+104.1587/"
+
+
+def video_filmed_with_a_location(tmp_path) -> bytes:
+    """A one-second MP4 as a phone writes it: the place it was filmed in its metadata."""
+    require_ffmpeg()
+    target = tmp_path / "filmed.mp4"
+    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+                    "-i", "color=c=orange:s=64x64:d=1", "-c:v", "mpeg4",
+                    "-metadata", f"location={FILMED_AT}", "-metadata", "title=Jindou Phone",
+                    str(target)], check=True)
+    assert "location" in format_tags(target) and b"loci" in target.read_bytes()
+    return target.read_bytes()
+
+
+def format_tags(path) -> dict:
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format_tags",
+                            "-of", "json", str(path)], capture_output=True, text=True, check=True)
+    return json.loads(probe.stdout).get("format", {}).get("tags", {})
+
+
+def require_ffmpeg() -> None:
+    if shutil.which("ffmpeg") is None:
+        if os.environ.get("JINDOU_REQUIRE_TOOLS") == "1":
+            pytest.fail("ffmpeg is missing (apt-get install ffmpeg)")
+        pytest.skip("ffmpeg is missing")
+
+
+def test_a_video_is_stored_without_the_place_it_was_filmed(ctx, tmp_path):
+    session, _world, people, storage = ctx
+    filmed = video_filmed_with_a_location(tmp_path)
+
+    report = reports.file_report(session, people["rider"], draft(), [],
+                                 Upload("clip.mp4", filmed), storage)
+    session.commit()
+
+    [media] = report.media
+    assert (media.kind, media.content_type) == ("video", "video/mp4")
+    stored = uploads.path_of(storage, media.stored_name)
+    # What is left is the container's own brand, not anything about the film or the phone.
+    assert set(format_tags(stored)) <= {"major_brand", "minor_version", "compatible_brands"}
+    assert b"loci" not in stored.read_bytes() and b"Jindou Phone" not in stored.read_bytes()
+
+
+def test_one_short_video_is_kept_and_a_fake_one_refused(ctx, tmp_path):
+    video = Upload("clip.mp4", video_filmed_with_a_location(tmp_path))
     session, _world, people, storage = ctx
     report = reports.file_report(session, people["rider"], draft(), [], video, storage)
     session.commit()
@@ -318,6 +366,10 @@ def test_one_short_video_is_kept_and_a_fake_one_refused(ctx):
     with pytest.raises(Invalid) as refused:
         reports.file_report(session, people["rider"], draft(), [],
                             Upload("clip.mp4", b"not a video at all"), storage)
+    assert "video" in refused.value.errors
+    with pytest.raises(Invalid) as refused:
+        reports.file_report(session, people["rider"], draft(), [],
+                            Upload("clip.mp4", b"\0\0\0\x18ftypmp42" + b"\0" * 2048), storage)
     assert "video" in refused.value.errors
     session.rollback()
     with pytest.raises(Invalid):

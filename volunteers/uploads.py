@@ -1,11 +1,15 @@
 """Photos and short videos attached to reports. A photo is decoded for real (Pillow), turned
 upright, re-encoded as JPEG at a display and a thumbnail size: what is stored carries no EXIF,
-no GPS and no other metadata of the original, which is never written to disk."""
+no GPS and no other metadata of the original, which is never written to disk. A video is
+remuxed by ffmpeg with every metadata tag dropped (a phone writes the place it was filmed)."""
 
 from __future__ import annotations
 
 import io
 import secrets
+import shutil
+import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,9 @@ JPEG_QUALITY = 85
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "MPO")
 # Sniffed from the bytes, never from the name: ISO media (mp4, mov, 3gp) and WebM (EBML).
 VIDEO_SIGNATURES = {"video/mp4": (4, b"ftyp"), "video/webm": (0, b"\x1a\x45\xdf\xa3")}
+VIDEO_SUFFIXES = {"video/mp4": ".mp4", "video/webm": ".webm"}
+FFMPEG = "ffmpeg"
+VIDEO_CLEANING_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -109,10 +116,37 @@ def prepare_photos(photos: list[Upload]) -> list[tuple[bytes, bytes, tuple[int, 
     return prepared
 
 
+def clean_video(data: bytes, content_type: str) -> bytes:
+    """The video remuxed without global, stream or chapter metadata (location, device, times),
+    its first video and audio streams copied as they are. A file ffmpeg cannot read is refused
+    as not a video, whatever its first bytes say."""
+    ffmpeg = shutil.which(FFMPEG)
+    if ffmpeg is None:
+        raise Invalid("videos need ffmpeg on the server", errors={
+            "video": ["videos cannot be accepted here; please send photos"]})
+    suffix = VIDEO_SUFFIXES[content_type]
+    with tempfile.TemporaryDirectory(prefix="jindou-video-") as work:
+        source, target = Path(work) / f"in{suffix}", Path(work) / f"out{suffix}"
+        source.write_bytes(data)
+        command = [ffmpeg, "-nostdin", "-loglevel", "error", "-i", str(source),
+                   "-map", "0:v:0", "-map", "0:a:0?", "-c", "copy",
+                   "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
+                   "-fflags", "+bitexact", str(target)]
+        try:
+            result = subprocess.run(command, capture_output=True,
+                                    timeout=VIDEO_CLEANING_TIMEOUT_SECONDS, check=False)
+        except subprocess.TimeoutExpired as error:
+            raise Invalid("video took too long", errors={"video": ["a shorter video"]}) from error
+        if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
+            raise Invalid("not a video", errors={"video": ["an MP4, MOV or WebM video"]})
+        return target.read_bytes()
+
+
 def store(directory: Path, photos: list[Upload], video: Upload | None) -> list[StoredMedia]:
     check_count(photos, video)
     prepared = prepare_photos(photos)
     content_type = video_type(video) if video is not None else None
+    cleaned_video = clean_video(video.data, content_type) if video is not None else None
     directory.mkdir(parents=True, exist_ok=True)
     stored = []
     for display, thumbnail, (width, height) in prepared:
@@ -120,9 +154,8 @@ def store(directory: Path, photos: list[Upload], video: Upload | None) -> list[S
         stored.append(StoredMedia("photo", name, thumb, "image/jpeg", len(display),
                                   width, height))
     if video is not None:
-        suffix = ".mp4" if content_type == "video/mp4" else ".webm"
-        name = _write(directory, video.data, suffix)
-        stored.append(StoredMedia("video", name, None, content_type, len(video.data),
+        name = _write(directory, cleaned_video, VIDEO_SUFFIXES[content_type])
+        stored.append(StoredMedia("video", name, None, content_type, len(cleaned_video),
                                   None, None))
     return stored
 
