@@ -245,8 +245,9 @@ class StarRequestSchema(Schema):
 
 
 class StarSchema(Schema):
-    subject_type = fields.String(metadata={"description": "team or volunteer (merchant, "
-                                                          "project when their sources exist)"})
+    subject_type = fields.String(metadata={"description": "volunteer, team, merchant (points "
+                                                          "accepted) or project (activity, "
+                                                          "minutes served)"})
     subject_id = fields.Integer()
     subject_name = fields.String()
     criterion = fields.String()
@@ -261,7 +262,8 @@ class StarSchema(Schema):
 @blp.response(201, StarSchema(many=True))
 @blp.alt_response(409, schema=ErrorSchema, description="the year's stars are already published")
 def publish_stars(payload, code):
-    """Choose the year's star teams and volunteers by points earned and publish them."""
+    """Choose and publish the year's stars: volunteers and teams by points earned, merchants
+    by points accepted in redeemed vouchers, projects (activities) by service minutes."""
     chosen = stars.publish_stars(db.session, current_actor(), code, payload["year"])
     commit()
     return chosen
