@@ -1,10 +1,12 @@
 """The administrators' dashboard: per programme, area and year, a list of sections, each a
-table by month (and the chart drawn from it). Everything comes from the ledger: entry kinds,
-accounts and postings.
+table by month or by category (and the chart drawn from it). The points, fund and activity
+sections read the ledger (entry kinds, accounts and postings); the report sections read the
+reports, the hours section the approved attendances.
 
 Sections are plain functions ``(session, programme, area, year) -> Table`` in ``SECTIONS``;
-incident reports (by category and status, on-time rate) and service hours plug in later with
-``register_section(function)`` from their own packages, without changing this file.
+incident reports (by category and status, and by month, with the on-time rate) are sections
+here; service hours register with ``register_section(function)`` from ``activities`` (which
+this package never imports).
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from ledger import Account, Entry, PostingRow
 
 from . import access, areas, ranking
+from .assessment import in_scope
 from .errors import Invalid
 from .models import STAFF_ROLES, Area, Programme, User
 from .programmes import get_programme
+from .report_models import Category, Report
 
 MONTHS = 12
 # Wallet debits by what the points went to (kinds of the spending flows, DESIGN section 3).
@@ -34,14 +38,15 @@ DASHBOARD_ROLES = ("admin",)
 @dataclass
 class Table:
     """A section: ``columns`` are (key, English title) pairs, the web layer translates the
-    titles; ``rows`` hold one list per month; ``chart`` names the columns to draw."""
+    titles; ``rows`` hold one list per month (or per category), the first cell its label;
+    ``chart`` names the columns to draw; a cell may be None (nothing to measure)."""
 
     key: str
     title: str
     columns: list[tuple[str, str]]
     rows: list[list] = field(default_factory=list)
     chart: list[str] = field(default_factory=list)
-    unit: str = "points"  # points, fen or people
+    unit: str = "points"  # points, fen, people, reports or hours
 
 
 def month_of(session: Session, column):
@@ -183,11 +188,6 @@ def reports_by_category(session: Session, programme: Programme, area: Area,
     """Incident reports made in the area in the year, one row per category: how many are in
     each status now, and the on-time rate (resolved within the category's deadline, of those
     resolved, in percent; empty when none is resolved yet)."""
-    from sqlalchemy import case
-
-    from .assessment import in_scope
-    from .report_models import Category, Report
-
     start, end = _year_range(year)
     resolved = Report.resolved_at.is_not(None)
     query = (select(Category.id, Category.name, Report.status, func.count(Report.id),
@@ -223,11 +223,6 @@ def reports_by_category(session: Session, programme: Programme, area: Area,
 def reports_by_month(session: Session, programme: Programme, area: Area, year: int) -> Table:
     """Incident reports made in the area per month: received, rejected, resolved, resolved
     on time and the on-time rate in percent."""
-    from sqlalchemy import case
-
-    from .assessment import in_scope
-    from .report_models import Report
-
     start, end = _year_range(year)
     month = month_of(session, Report.created_at)
     query = (select(month, func.count(Report.id),
