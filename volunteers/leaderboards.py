@@ -45,10 +45,12 @@ class Board:
     area: str
     lines: list[Line] = field(default_factory=list)
     mine: Line | None = None
+    metric: str = "points"
 
     def as_dict(self) -> dict:
         return {"programme": self.programme, "period": self.period, "starts_at": self.starts_at,
                 "ends_at": self.ends_at, "by": self.by, "area": self.area,
+                "metric": self.metric,
                 "lines": [vars(line) for line in self.lines],
                 "mine": vars(self.mine) if self.mine else None}
 
@@ -100,7 +102,8 @@ def earned_points(session: Session, programme: Programme, area: Area, period: st
     return {volunteer_id: int(points) for volunteer_id, points in session.execute(query)}
 
 
-# Scores by metric; service hours plug in here (activities/) when their records exist.
+# Scores by metric: a function (session, programme, area, period, kinds, moment) -> {volunteer
+# id: score}. ``activities`` adds "hours" (approved service minutes) when it is imported.
 METRICS: dict[str, Callable] = {"points": earned_points}
 
 
@@ -122,6 +125,9 @@ def board(session: Session, actor: User, code: str, period: str, *, area_code: s
                       errors={"area": [f"within {programme.area.code}"]})
     _viewer_may_see(session, actor, programme, area)
     limit = max(1, min(limit, MAX_LINES))
+    if metric not in METRICS:
+        raise Invalid(f"unknown metric {metric!r}",
+                      errors={"metric": [f"one of {sorted(METRICS)}"]})
     kinds = ranking.current_config(session, programme)["counting_kinds"]
     scores = METRICS[metric](session, programme, area, period, kinds, moment)
     start, end = period_bounds(period, moment)
@@ -137,7 +143,7 @@ def board(session: Session, actor: User, code: str, period: str, *, area_code: s
             place = index + 1
         lines.append(Line(place, subject_id, names.get(subject_id, ""), points))
     mine = next((line for line in lines if line.subject_id == mine_id), None)
-    return Board(programme.code, period, start, end, by, area.code, lines[:limit], mine)
+    return Board(programme.code, period, start, end, by, area.code, lines[:limit], mine, metric)
 
 
 def _volunteer_names(session: Session, scores: dict[int, int], actor: User) -> dict[int, str]:

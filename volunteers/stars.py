@@ -64,6 +64,18 @@ def team_candidates(session: Session, programme: Programme, year: int,
 
 
 SOURCES: dict[str, Callable] = {"volunteer": volunteer_candidates, "team": team_candidates}
+# What each source's score measures, recorded on the star as ``<criterion>_<year>``.
+CRITERIA_NAMES: dict[str, str] = {"volunteer": "points_earned", "team": "points_earned"}
+
+
+def register_source(subject_type: str, source: Callable, criterion: str,
+                    default: dict | None = None) -> None:
+    """Plug in a kind of star (merchants, projects ...) from its own package; with
+    ``default`` criteria it is also chosen when no criteria are given."""
+    SOURCES[subject_type] = source
+    CRITERIA_NAMES[subject_type] = criterion
+    if default is not None:
+        DEFAULT_CRITERIA.setdefault(subject_type, dict(default))
 
 
 def choose(session: Session, programme: Programme, year: int,
@@ -94,10 +106,11 @@ def publish_stars(session: Session, actor: User, code: str, year: int,
     now = datetime.now(UTC)
     stars = []
     for subject_type, chosen in choose(session, programme, year, criteria).items():
+        criterion_name = CRITERIA_NAMES.get(subject_type, subject_type)
         for place, (subject_id, name, score) in enumerate(chosen, start=1):
             stars.append(Star(programme_id=programme.id, year=year, subject_type=subject_type,
                               subject_id=subject_id, subject_name=name[:120],
-                              criterion=f"points_earned_{year}", score=score, place=place,
+                              criterion=f"{criterion_name}_{year}", score=score, place=place,
                               published_at=now, published_by_id=actor.id))
     session.add_all(stars)
     session.flush()

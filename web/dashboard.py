@@ -28,6 +28,16 @@ TITLES = {
     "Donated": _l("Donated"), "Expired": _l("Expired"), "Cashed out": _l("Cashed out"),
     "Reversed": _l("Reversed"), "Money in": _l("Money in"), "Money out": _l("Money out"),
     "Net": _l("Net"), "Active": _l("Active"),
+    "Incident reports by category": _l("Incident reports by category"),
+    "Incident reports by month": _l("Incident reports by month"),
+    "Category": _l("Category"), "Reports": _l("Reports"), "Submitted": _l("Submitted"),
+    "Verified": _l("Verified"), "Dispatched": _l("Dispatched"),
+    "In progress": _l("In progress"), "Resolved": _l("Resolved"), "Closed": _l("Closed"),
+    "Rejected": _l("Rejected"), "Resolved on time": _l("Resolved on time"),
+    "On-time rate (%)": _l("On-time rate (%)"),
+    "Service hours by month": _l("Service hours by month"),
+    "Hours served": _l("Hours served"), "Volunteers served": _l("Volunteers served"),
+    "Activities held": _l("Activities held"),
 }
 COLOURS = ("#c8961e", "#b42318", "#1a7f37", "#6e6e73", "#2f6fdf", "#8a5a00")
 CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 600, 200, 28

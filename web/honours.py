@@ -43,6 +43,9 @@ EXPORT_TITLES = {
     "tier": _l("Tier"), "bonus_yuan": _l("Bonus (yuan)"),
 }
 PERIOD_NAMES = {"week": _l("This week"), "month": _l("This month"), "year": _l("This year")}
+METRIC_NAMES = {"points": _l("Points earned"), "hours": _l("Service hours")}
+STAR_KINDS = {"volunteer": _l("volunteer"), "team": _l("team"), "merchant": _l("merchant"),
+              "project": _l("project")}
 
 
 def _serializer() -> URLSafeSerializer:
@@ -94,6 +97,7 @@ def index():
         document=document, form=EmptyForm(), years=range(ranking.china_year_now(),
                                                          programme.created_at.year - 1, -1),
         stars=stars.published_stars(db.session, programme, year),
+        star_kinds=STAR_KINDS,
         config=ranking.current_config(db.session, programme),
         special=honours.special_honours(db.session, programme_id=programme.id, year=year))
 
@@ -222,16 +226,20 @@ def leaderboard():
     code = request.args.get("programme", choices[0].code)
     period = request.args.get("period", "month")
     by = request.args.get("by", "volunteer")
-    if period not in leaderboards.PERIODS or by not in ("volunteer", "team"):
+    metric = request.args.get("metric", "points")
+    if (period not in leaderboards.PERIODS or by not in ("volunteer", "team")
+            or metric not in leaderboards.METRICS):
         abort(404)
     area_code = request.args.get("area") or None
     try:
         board = leaderboards.board(db.session, current_user, code, period, area_code=area_code,
-                                   by=by)
+                                   by=by, metric=metric)
     except DomainError as error:
         flash(error.message, "error")
         board = None
     return render_template("honours/leaderboards.html", board=board, programmes=choices,
-                           code=code, period=period, by=by, periods=PERIOD_NAMES,
+                           code=code, period=period, by=by, periods=PERIOD_NAMES, metric=metric,
+                           metrics={key: name for key, name in METRIC_NAMES.items()
+                                    if key in leaderboards.METRICS},
                            is_staff=access.holds(current_user, STAFF_ROLES))
 

@@ -2,7 +2,7 @@
 published snapshot page by page, special honours, and the leaderboards."""
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from volunteers import access, honours, leaderboards, ranking, stars
 from volunteers.programmes import get_programme
@@ -118,12 +118,20 @@ class SpecialHonourSchema(Schema):
     award = fields.Nested(AwardSchema, allow_none=True)
 
 
+def known_metric(value: str) -> None:
+    """Checked against the metrics registered when the request comes (activities adds hours)."""
+    if value not in leaderboards.METRICS:
+        raise ValidationError(f"Must be one of: {', '.join(sorted(leaderboards.METRICS))}.")
+
+
 class LeaderboardArgsSchema(Schema):
     period = fields.String(load_default="year",
                            validate=validate.OneOf(list(leaderboards.PERIODS)))
     area = fields.String(validate=validate.Length(min=1, max=64))
     by = fields.String(load_default="volunteer", validate=validate.OneOf(["volunteer", "team"]))
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    metric = fields.String(load_default="points", validate=known_metric, metadata={
+        "description": "points (earned) or hours (approved service minutes)"})
 
 
 class BoardLineSchema(Schema):
@@ -140,6 +148,8 @@ class LeaderboardSchema(Schema):
     ends_at = fields.DateTime()
     by = fields.String()
     area = fields.String()
+    metric = fields.String(metadata={"description": "points, or hours: then each line's "
+                                     "points holds the approved service minutes"})
     lines = fields.List(fields.Nested(BoardLineSchema))
     mine = fields.Nested(BoardLineSchema, allow_none=True,
                          metadata={"description": "the caller's own line, even outside the top"})
@@ -225,7 +235,8 @@ def leaderboard(args, code):
     """Points earned this week, month or year, by volunteer or team, in an area of the
     programme; with the caller's own line even outside the top."""
     board = leaderboards.board(db.session, current_actor(), code, args["period"],
-                               area_code=args.get("area"), by=args["by"], limit=args["limit"])
+                               area_code=args.get("area"), by=args["by"], limit=args["limit"],
+                               metric=args["metric"])
     return board.as_dict()
 
 
@@ -234,8 +245,9 @@ class StarRequestSchema(Schema):
 
 
 class StarSchema(Schema):
-    subject_type = fields.String(metadata={"description": "team or volunteer (merchant, "
-                                                          "project when their sources exist)"})
+    subject_type = fields.String(metadata={"description": "volunteer, team, merchant (points "
+                                                          "accepted) or project (activity, "
+                                                          "minutes served)"})
     subject_id = fields.Integer()
     subject_name = fields.String()
     criterion = fields.String()
@@ -250,7 +262,8 @@ class StarSchema(Schema):
 @blp.response(201, StarSchema(many=True))
 @blp.alt_response(409, schema=ErrorSchema, description="the year's stars are already published")
 def publish_stars(payload, code):
-    """Choose the year's star teams and volunteers by points earned and publish them."""
+    """Choose and publish the year's stars: volunteers and teams by points earned, merchants
+    by points accepted in redeemed vouchers, projects (activities) by service minutes."""
     chosen = stars.publish_stars(db.session, current_actor(), code, payload["year"])
     commit()
     return chosen

@@ -1,0 +1,79 @@
+"""The hours leaderboard in Debian's chromium against the real app on each database: a
+volunteer switches the board from points to service hours and finds their own line."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+
+from tests import test_browser as browser_support
+from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
+from tests.test_ranking_browser import sign_in
+
+pytestmark = pytest.mark.browser
+browser = browser_support.browser
+screenshots = browser_support.screenshots
+
+
+@pytest.fixture
+def served(app, world):
+    from werkzeug.serving import make_server
+
+    from activities import hours
+    from tests.activities_support import build_scene, make_activity
+    from tests.test_activities_service import _attend
+    from volunteers import users
+    from web.extensions import db
+
+    scene = build_scene(app, world)
+    with app.app_context():
+        session = db.session
+        organiser = users.get_user(session, scene.ids["sanyuan_organiser"])
+        activity = make_activity(session, organiser.id, starts_in=timedelta(hours=-4),
+                                 length=timedelta(hours=5))
+        _attend(session, scene, activity, "rider", 90)
+        _attend(session, scene, activity, "volunteer_a", 150)
+        session.commit()
+        hours.approve(session, organiser, activity.id)
+        session.commit()
+        session.remove()
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="jindou-plug-server",
+                              daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(timeout=10)
+
+
+def test_a_volunteer_switches_the_board_to_service_hours(served, browser, screenshots):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
+    context.set_default_timeout(TIMEOUT_MILLISECONDS)
+    page = context.new_page()
+    try:
+        sign_in(page, served, "rider")
+        page.goto(served + "/honours/leaderboards?programme=fengxingxia&period=month")
+        page.locator("[data-test=metric-hours]").click()
+        page.wait_for_load_state()
+        assert "metric=hours" in page.url
+        expect(page.locator("[data-test=metric-hours]")).to_have_class("on")
+        board = page.locator("[data-test=board]")
+        expect(board).to_contain_text("服务时长（小时）")
+        rows = board.locator("tbody tr")
+        expect(rows).to_have_count(2)
+        expect(rows.nth(0)).to_contain_text("2.5")
+        mine = board.locator("tr.mine")
+        expect(mine).to_contain_text("1.5")
+        expect(mine.locator("td").first).to_have_text("2")
+        page.screenshot(path=str(screenshots / "hours-leaderboard.png"), full_page=True)
+        page.locator("[data-test=metric-points]").click()
+        page.wait_for_load_state()
+        expect(board).to_contain_text("获得积分")
+        expect(board.locator("tr.mine")).to_contain_text("18")
+    finally:
+        context.close()
