@@ -3,7 +3,6 @@ approval and one day's check-in: exactly one wins each, and the ledger stays who
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,10 +15,10 @@ from activities.errors import ActivityFull, HoursAlreadyApproved, WishAlreadyCla
 from activities.models import Activity, Attendance, DailyCheckin, Signup, WishClaim
 from activities.wishes import WishDraft
 from tests.activities_support import CHECKIN_KEY, build_scene, code, make_activity
+from tests.concurrency import run_threads
 from tests.web_support import PASSWORD
 from volunteers import users
 
-JOIN_TIMEOUT_SECONDS = 120
 RACERS = 12
 
 
@@ -37,29 +36,6 @@ def pg(database, database_url, app, world):
         session.commit()
     yield engine, scene
     engine.dispose()
-
-
-def run_threads(engine, count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    answers: list = [None] * count
-
-    def run(index: int) -> None:
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                answers[index] = work(session, index)
-                session.commit()
-            except Exception as error:  # counted by the test
-                session.rollback()
-                answers[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung: deadlock?"
-    return answers
 
 
 def racer(session, scene, index):
@@ -81,7 +57,7 @@ def test_the_last_seat_goes_to_exactly_one_of_many(pg):
         session.commit()
         activity_id = activity.id
     answers = run_threads(engine, RACERS - 2, lambda session, index: signups.sign_up(
-        session, racer(session, scene, index + 2), activity_id).id)
+        session, racer(session, scene, index + 2), activity_id).id, commit=True)
     winners = [a for a in answers if isinstance(a, int)]
     assert len(winners) == 1
     assert all(isinstance(a, ActivityFull) for a in answers if not isinstance(a, int))
@@ -102,7 +78,7 @@ def test_one_wish_is_claimed_by_exactly_one_of_many(pg):
         session.commit()
         wish_id = wish.id
     answers = run_threads(engine, RACERS, lambda session, index: wishes.claim(
-        session, racer(session, scene, index), wish_id).claimed_by_id)
+        session, racer(session, scene, index), wish_id).claimed_by_id, commit=True)
     winners = [a for a in answers if isinstance(a, int)]
     assert len(winners) == 1
     assert all(isinstance(a, WishAlreadyClaimed) for a in answers if not isinstance(a, int))
@@ -128,7 +104,8 @@ def test_two_organisers_approving_at_once_pay_once(pg):
         session.commit()
         activity_id, wallet = activity.id, volunteer.wallet_code
     answers = run_threads(engine, 4, lambda session, index: len(hours.approve(
-        session, users.get_user(session, scene.ids["sanyuan_organiser"]), activity_id).approved))
+        session, users.get_user(session, scene.ids["sanyuan_organiser"]), activity_id).approved),
+        commit=True)
     assert answers.count(1) == 1
     assert all(isinstance(a, HoursAlreadyApproved) for a in answers if a != 1)
     with Session(engine) as session:
@@ -142,7 +119,7 @@ def test_a_double_tapped_daily_checkin_pays_once(pg):
     engine, scene = pg
     moment = datetime.now(UTC)
     answers = run_threads(engine, 6, lambda session, index: daily.check_in_today(
-        session, racer(session, scene, 0), at=moment).created)
+        session, racer(session, scene, 0), at=moment).created, commit=True)
     assert answers.count(True) == 1 and answers.count(False) == 5
     with Session(engine) as session:
         assert session.scalar(select(func.count()).select_from(DailyCheckin)) == 1

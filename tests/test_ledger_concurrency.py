@@ -4,7 +4,6 @@ only run on PostgreSQL)."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -15,8 +14,7 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger import Posting
 from tests import factories
-
-JOIN_TIMEOUT_SECONDS = 120
+from tests.concurrency import run_threads
 
 
 @pytest.fixture
@@ -26,30 +24,6 @@ def pg_engine(database):
     engine = database.engine(database.fresh_url())
     yield engine
     engine.dispose()
-
-
-def run_threads(engine, count: int, work) -> list:
-    """Run ``work(session, index)`` in ``count`` threads started together; return each
-    thread's answer, or the exception it raised."""
-    barrier = threading.Barrier(count)
-    answers: list = [None] * count
-
-    def run(index: int) -> None:
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                answers[index] = work(session, index)
-            except Exception as error:  # reported by the test, not swallowed
-                session.rollback()
-                answers[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung: deadlock?"
-    return answers
 
 
 def seal_and_verify(engine) -> ledger.Report:

@@ -5,8 +5,6 @@ donation, and the ledger verifies afterwards. (SQLite serialises every writer.)"
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -15,14 +13,13 @@ import ledger
 from merchants import cash_out, donations
 from merchants.payment_errors import CauseNotOpen, LimitReached
 from merchants.payment_models import CashOutRequest, Donation
+from tests.concurrency import run_threads
 from tests.payments_support import give_points, open_cash_out, publish_cause
 from volunteers.errors import Invalid
 from volunteers.models import User
 
 # The app's engine pools 15 connections (5 + 10 overflow): every thread holds one at once.
 THREADS = 12
-BARRIER_TIMEOUT_SECONDS = 60
-JOIN_TIMEOUT_SECONDS = 120
 
 
 @pytest.fixture
@@ -38,27 +35,12 @@ def engine(app, world, database):
 def race(engine, volunteer_id: int, count: int, work) -> list:
     """``work(session, actor, index)`` in ``count`` threads released together; each commits
     its own transaction. Returns each answer or the exception raised."""
-    barrier = threading.Barrier(count, timeout=BARRIER_TIMEOUT_SECONDS)
-    answers: list = [None] * count
+    def load_actor(session):
+        return session.get(User, volunteer_id)  # before the barrier; after it, from the session
 
-    def run(index: int) -> None:
-        with Session(engine) as session:
-            actor = session.get(User, volunteer_id)
-            barrier.wait()
-            try:
-                answers[index] = work(session, actor, index)
-                session.commit()
-            except Exception as error:
-                session.rollback()
-                answers[index] = error
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung: deadlock?"
-    return answers
+    return run_threads(engine, count,
+                       lambda session, index: work(session, load_actor(session), index),
+                       commit=True, warm=load_actor)
 
 
 def verified(engine) -> ledger.Report:
