@@ -281,13 +281,16 @@ def _generation_steps():
           WHERE a.id = t.account_id;
     """
     yield "per-year totals", f"""
-        INSERT INTO ledger_account_totals (account_id, year, kind, credited, debited)
+        INSERT INTO ledger_account_totals (account_id, year, kind, credited, debited,
+                                           last_credit_at)
           SELECT m.account_id,
                  extract(year FROM coalesce(o.created_at, m.created_at)
                          AT TIME ZONE 'Asia/Shanghai')::int,
                  coalesce(o.kind, p.kind),
                  sum(CASE WHEN p.s = 98 THEN least(m.amount, 0) ELSE greatest(m.amount, 0) END),
-                 sum(CASE WHEN p.s = 98 THEN least(-m.amount, 0) ELSE greatest(-m.amount, 0) END)
+                 sum(CASE WHEN p.s = 98 THEN least(-m.amount, 0) ELSE greatest(-m.amount, 0) END),
+                 max(CASE WHEN p.s <> 98 AND m.amount > 0
+                           AND NOT (p.s = 78 AND p.g + 20 <= {ENTRIES}) THEN m.created_at END)
           FROM moves m JOIN plan p ON p.g = m.entry_id
           LEFT JOIN plan o ON p.s = 98 AND o.g = p.g - 20
           GROUP BY 1, 2, 3;

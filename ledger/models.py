@@ -123,7 +123,8 @@ class Posting(Base):
 class AccountTotal(Base):
     """What an account received and gave per booking year and entry kind, kept with each
     posting, so that year-end rankings read one row per volunteer instead of the journal.
-    A reversal counts against the kind and year of the entry it reverses."""
+    A reversal counts against the kind and year of the entry it reverses, and moves
+    ``last_credit_at`` back to the latest credit it leaves standing."""
 
     __tablename__ = "ledger_account_totals"
 
@@ -134,6 +135,9 @@ class AccountTotal(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     credited: Mapped[int] = mapped_column(BigInteger, default=0)
     debited: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the latest credit of this kind and year that is not reversed was posted: the
+    # moment the year's ``credited`` reached its value (rankings break ties on it).
+    last_credit_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class UnsealedEntry(Base):
