@@ -93,7 +93,7 @@ def create_database(server_url: str, name: str) -> str:
     engine = ledger_engine(url)
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        ddl.install_v1(connection)
+        ddl.install(connection)
     engine.dispose()
     return url
 

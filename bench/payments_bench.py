@@ -55,7 +55,7 @@ def build(engine) -> dict:
     passwords.SCRYPT_N = 2**4
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        ddl.install_v1(connection)
+        ddl.install(connection)
     with Session(engine) as session:
         areas.ensure_root(session)
         areas.create_area(session, "xindu", "新都区", "district", "root")

@@ -69,7 +69,7 @@ def create_database(server_url: str) -> str:
     engine = create_engine(url)
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        ddl.install_v1(connection)
+        ddl.install(connection)
     engine.dispose()
     return url
 

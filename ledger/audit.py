@@ -146,34 +146,46 @@ def _verify_balances(session: Session, report: Report) -> None:
 
 
 def _verify_totals(session: Session, report: Report) -> None:
-    expected: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    expected: dict[tuple, list] = defaultdict(lambda: [0, 0, None])
+    reversed_ids = set(session.scalars(
+        select(Entry.reverses_id).where(Entry.reverses_id.is_not(None))))
     reversed_entry = aliased(Entry)
     rows = session.execute(
-        select(Posting.account_id, Posting.amount, Entry.kind, Entry.created_at,
+        select(Posting.account_id, Posting.amount, Entry.id, Entry.kind, Entry.created_at,
                reversed_entry.kind, reversed_entry.created_at)
         .join(Entry, Entry.id == Posting.entry_id)
         .outerjoin(reversed_entry, reversed_entry.id == Entry.reverses_id)
         .where(Entry.status == "posted")
     ).yield_per(VERIFY_BATCH_ENTRIES)
-    for account_id, amount, kind, created_at, original_kind, original_created_at in rows:
+    for account_id, amount, entry_id, kind, created_at, original_kind, original_at in rows:
         if original_kind is not None:
-            key = (account_id, rules.year_of(original_created_at), original_kind)
+            key = (account_id, rules.year_of(original_at), original_kind)
             expected[key][0] += min(amount, 0)
             expected[key][1] += min(-amount, 0)
-        else:
-            key = (account_id, rules.year_of(created_at), kind)
-            expected[key][0] += max(amount, 0)
-            expected[key][1] += max(-amount, 0)
+            continue
+        key = (account_id, rules.year_of(created_at), kind)
+        expected[key][0] += max(amount, 0)
+        expected[key][1] += max(-amount, 0)
+        if amount > 0 and entry_id not in reversed_ids:
+            expected[key][2] = rules.latest(expected[key][2], created_at)
     stored = {
-        (row.account_id, row.year, row.kind): [row.credited, row.debited]
+        (row.account_id, row.year, row.kind): [row.credited, row.debited,
+                                               rules.as_utc(row.last_credit_at)]
         for row in session.execute(select(AccountTotal)).scalars()
     }
     codes = dict(session.execute(select(Account.id, Account.code)).all())
     for key in sorted(set(expected) | set(stored)):
-        if expected.get(key, [0, 0]) != stored.get(key, [0, 0]):
+        if expected.get(key, [0, 0, None]) != stored.get(key, [0, 0, None]):
             report.problems.append(Problem(
-                f"yearly totals for {key[1]} {key[2]} are {stored.get(key)}, "
-                f"postings say {expected.get(key)}", account=codes.get(key[0])))
+                f"yearly totals for {key[1]} {key[2]} are {_shown(stored.get(key))}, "
+                f"postings say {_shown(expected.get(key))}", account=codes.get(key[0])))
+
+
+def _shown(total: list | None) -> str:
+    if total is None:
+        return "None"
+    credited, debited, last_credit_at = total
+    return f"[{credited}, {debited}] last credited {rules.timestamp_text(last_credit_at)}"
 
 
 def _verify_running_balances(session: Session, report: Report) -> None:

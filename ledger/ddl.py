@@ -311,3 +311,106 @@ def uninstall_v1(connection: Connection) -> None:
         for table in APPEND_ONLY_TABLES:
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_update")
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+
+
+# Version 2: the yearly totals also keep ``last_credit_at``, the moment of the latest credit
+# still standing. A credit moves it forward; a reversal moves it back to the latest credit of
+# that kind and year it leaves standing (one index range on postings(account_id, created_at)).
+TOTALS_UPSERT_V1 = """
+        INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
+        SELECT (ids->>(total->>0))::bigint, (total->>1)::int, total->>2,
+               (total->>3)::bigint, (total->>4)::bigint
+          FROM jsonb_array_elements(plan->'totals') AS total
+        ON CONFLICT (account_id, year, kind) DO UPDATE
+           SET credited = t.credited + excluded.credited,
+               debited = t.debited + excluded.debited;
+"""
+
+TOTALS_UPSERT_V2 = """
+        INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited,
+                                                last_credit_at)
+        SELECT (ids->>(total->>0))::bigint, (total->>1)::int, total->>2,
+               (total->>3)::bigint, (total->>4)::bigint, (total->>5)::timestamptz
+          FROM jsonb_array_elements(plan->'totals') AS total
+        ON CONFLICT (account_id, year, kind) DO UPDATE
+           SET credited = t.credited + excluded.credited,
+               debited = t.debited + excluded.debited,
+               last_credit_at = greatest(t.last_credit_at, excluded.last_credit_at);
+        IF e->>'reverses_id' IS NOT NULL THEN
+            UPDATE ledger_account_totals t
+               SET last_credit_at = ledger_latest_standing_credit(t.account_id, t.year, t.kind)
+              FROM jsonb_array_elements(plan->'totals') AS total
+             WHERE (total->>3)::bigint < 0
+               AND t.account_id = (ids->>(total->>0))::bigint
+               AND t.year = (total->>1)::int AND t.kind = total->>2;
+        END IF;
+"""
+
+POSTGRES_LATEST_STANDING_CREDIT = """
+CREATE OR REPLACE FUNCTION ledger_latest_standing_credit(account bigint, booked int, k text)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
+    SELECT max(p.created_at)
+      FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+     WHERE p.account_id = account AND p.amount > 0
+       AND p.created_at >= make_timestamptz(booked, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+       AND p.created_at < make_timestamptz(booked + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+       AND e.kind = k AND e.status = 'posted' AND e.reverses_id IS NULL
+       AND NOT EXISTS (SELECT 1 FROM ledger_entries r WHERE r.reverses_id = e.id)
+$$;
+"""
+
+TOTALS_CTE_V1 = """
+            INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
+            SELECT a.id, (total->>1)::int, total->>2, (total->>3)::bigint,
+                   (total->>4)::bigint
+              FROM jsonb_array_elements(batch->'totals') AS total
+              JOIN ledger_accounts a ON a.code = ANY(codes) AND a.code = total->>0
+            ON CONFLICT (account_id, year, kind) DO UPDATE
+               SET credited = t.credited + excluded.credited,
+                   debited = t.debited + excluded.debited
+"""
+
+TOTALS_CTE_V2 = """
+            INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited,
+                                                    last_credit_at)
+            SELECT a.id, (total->>1)::int, total->>2, (total->>3)::bigint,
+                   (total->>4)::bigint, (total->>5)::timestamptz
+              FROM jsonb_array_elements(batch->'totals') AS total
+              JOIN ledger_accounts a ON a.code = ANY(codes) AND a.code = total->>0
+            ON CONFLICT (account_id, year, kind) DO UPDATE
+               SET credited = t.credited + excluded.credited,
+                   debited = t.debited + excluded.debited,
+                   last_credit_at = greatest(t.last_credit_at, excluded.last_credit_at)
+"""
+
+
+def _revised(source: str, old: str, new: str) -> str:
+    assert source.count(old) == 1, "the version 1 text moved"
+    return source.replace(old, new)
+
+
+POSTGRES_POST_V2 = _revised(POSTGRES_POST_V1, TOTALS_UPSERT_V1, TOTALS_UPSERT_V2)
+POSTGRES_POST_MANY_V2 = _revised(POSTGRES_POST_MANY_V1, TOTALS_CTE_V1, TOTALS_CTE_V2)
+
+
+def install_v2(connection: Connection) -> None:
+    """Over version 1: the writers keep ``last_credit_at`` (nothing changes on SQLite)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(POSTGRES_LATEST_STANDING_CREDIT))
+        connection.execute(text(POSTGRES_POST_V2))
+        connection.execute(text(POSTGRES_POST_MANY_V2))
+
+
+def uninstall_v2(connection: Connection) -> None:
+    """Back to version 1's writers."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(POSTGRES_POST_V1))
+        connection.execute(text(POSTGRES_POST_MANY_V1))
+        connection.execute(text(
+            "DROP FUNCTION IF EXISTS ledger_latest_standing_credit(bigint, int, text)"))
+
+
+def install(connection: Connection) -> None:
+    """Every version in order: what a database made by ``create_all`` (tests, benches) needs."""
+    install_v1(connection)
+    install_v2(connection)

@@ -191,3 +191,17 @@ def year_of(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(BOOKING_TIMEZONE).year
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """The booking year in China time, as UTC moments [start, end)."""
+    start = datetime(year, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
+    return start, end
+
+
+def latest(first: datetime | None, second: datetime | None) -> datetime | None:
+    """The later of two moments, either of which may be missing."""
+    if first is None or second is None:
+        return as_utc(first or second)
+    return max(as_utc(first), as_utc(second))

@@ -18,8 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, insert, select, text, update
+from sqlalchemy.orm import Session, aliased
 
 from . import errors, rules
 from .models import Account, AccountTotal, Entry, Posting, UnsealedEntry
@@ -42,7 +42,9 @@ class Plan:
     postings: tuple[PostingSpec, ...]
     posted: bool
     releases: tuple[PostingSpec, ...] = ()
-    totals: tuple[tuple[str, int, str, int, int], ...] = ()
+    # (code, year, kind, credited, debited, credited_at): credited_at is the entry's moment
+    # where it credits the account, else None.
+    totals: tuple[tuple[str, int, str, int, int, datetime | None], ...] = ()
     codes: tuple[str, ...] = field(default=())
 
     def __post_init__(self):
@@ -340,12 +342,13 @@ def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
 
 
 def _batch_document(plans: list[Plan]) -> dict:
-    totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[tuple, list] = defaultdict(lambda: [0, 0, None])
     for plan in plans:
-        for code, year, kind, credited, debited in plan.totals:
+        for code, year, kind, credited, debited, credited_at in plan.totals:
             total = totals[code, year, kind]
             total[0] += credited
             total[1] += debited
+            total[2] = rules.latest(total[2], credited_at)
     return {
         "codes": sorted({code for plan in plans for code in plan.codes}),
         "entries": [
@@ -353,7 +356,8 @@ def _batch_document(plans: list[Plan]) -> dict:
              "postings": [[p.account, p.unit, p.amount] for p in plan.postings]}
             for plan in plans
         ],
-        "totals": [[*key, credited, debited] for key, (credited, debited) in totals.items()],
+        "totals": [[*key, credited, debited, rules.timestamp_text(credited_at)]
+                   for key, (credited, debited, credited_at) in totals.items()],
     }
 
 
@@ -468,7 +472,8 @@ def reverse(
     postings = tuple(PostingSpec(p.account, -p.amount, p.unit) for p in _specs(session, original))
     year = rules.year_of(original.created_at)
     totals = tuple(
-        (p.account, year, original.kind, min(p.amount, 0), min(-p.amount, 0)) for p in postings
+        (p.account, year, original.kind, min(p.amount, 0), min(-p.amount, 0), None)
+        for p in postings
     )
     plan = _plan(
         idempotency_key, "reversal", postings, original.reference, memo, actor,
@@ -566,7 +571,9 @@ def _plan(
     if totals is None and status == "posted":
         year = rules.year_of(created_at)
         totals = tuple(
-            (p.account, year, kind, max(p.amount, 0), max(-p.amount, 0)) for p in merged
+            (p.account, year, kind, max(p.amount, 0), max(-p.amount, 0),
+             created_at if p.amount > 0 else None)
+            for p in merged
         )
     return Plan(entry=entry, postings=merged, posted=status == "posted",
                 releases=releases, totals=tuple(totals or ()))
@@ -630,7 +637,7 @@ def _execute_in_postgres(session: Session, plan: Plan) -> dict:
         "postings": [[p.account, p.unit, p.amount] for p in plan.postings],
         "effects": {code: delta for code, delta in plan.effects().items()},
         "units": {p.account: p.unit for p in plan.postings + plan.releases},
-        "totals": [list(total) for total in plan.totals],
+        "totals": [[*total[:5], rules.timestamp_text(total[5])] for total in plan.totals],
     }
     row = session.execute(text("SELECT ledger_post(CAST(:plan AS jsonb))"),
                           {"plan": json.dumps(document)}).scalar_one()
@@ -686,6 +693,8 @@ def _execute_with_core(session: Session, plan: Plan) -> dict:
             )
         )
     _add_totals(session, plan, accounts)
+    if plan.entry["reverses_id"] is not None:
+        _restore_last_credits(session, plan, accounts)
     session.execute(insert(UnsealedEntry).values(entry_id=entry_id))
     return {"result": "created", "entry_id": entry_id}
 
@@ -719,17 +728,47 @@ def _refusal(session: Session, plan: Plan, accounts: dict) -> dict | None:
 
 
 def _add_totals(session: Session, plan: Plan, accounts: dict) -> None:
-    for code, year, kind, credited, debited in plan.totals:
+    for code, year, kind, credited, debited, credited_at in plan.totals:
         account_id = accounts[code].id
         key = (AccountTotal.account_id == account_id, AccountTotal.year == year,
                AccountTotal.kind == kind)
-        changed = session.execute(
-            update(AccountTotal).where(*key).values(
-                credited=AccountTotal.credited + credited,
-                debited=AccountTotal.debited + debited,
-            )
-        ).rowcount
-        if not changed:
+        current = session.execute(select(AccountTotal.last_credit_at).where(*key)).first()
+        if current is None:
             session.execute(insert(AccountTotal).values(
-                account_id=account_id, year=year, kind=kind, credited=credited, debited=debited
-            ))
+                account_id=account_id, year=year, kind=kind, credited=credited,
+                debited=debited, last_credit_at=credited_at))
+            continue
+        session.execute(update(AccountTotal).where(*key).values(
+            credited=AccountTotal.credited + credited,
+            debited=AccountTotal.debited + debited,
+            last_credit_at=rules.latest(current.last_credit_at, credited_at),
+        ))
+
+
+def _restore_last_credits(session: Session, plan: Plan, accounts: dict) -> None:
+    """A reversal takes back a credit: the year's latest credit is then the latest one still
+    standing (what ``ledger_post`` does on PostgreSQL)."""
+    for code, year, kind, credited, _debited, _at in plan.totals:
+        if credited >= 0:
+            continue
+        account_id = accounts[code].id
+        session.execute(update(AccountTotal).where(
+            AccountTotal.account_id == account_id, AccountTotal.year == year,
+            AccountTotal.kind == kind,
+        ).values(last_credit_at=latest_standing_credit(account_id, year, kind)))
+
+
+def latest_standing_credit(account_id, year, kind):
+    """When ``account_id`` was last credited by an entry of ``kind`` booked in ``year`` that
+    no reversal has taken back (a scalar subquery; None when there is none)."""
+    start, end = rules.year_bounds(year)
+    reversal = aliased(Entry)
+    return (
+        select(func.max(Posting.created_at))
+        .join(Entry, Entry.id == Posting.entry_id)
+        .where(Posting.account_id == account_id, Posting.amount > 0,
+               Posting.created_at >= start, Posting.created_at < end,
+               Entry.kind == kind, Entry.status == "posted", Entry.reverses_id.is_(None),
+               ~exists(select(reversal.id).where(reversal.reverses_id == Entry.id)))
+        .scalar_subquery()
+    )

@@ -50,7 +50,7 @@ def create_schema(engine) -> None:
     import_all_models()
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
-        ddl.install_v1(connection)
+        ddl.install(connection)
 
 
 class TestDatabase:

@@ -47,7 +47,8 @@ def snapshot(session) -> tuple:
     ).all()
     totals = session.execute(
         select(ledger.AccountTotal.account_id, ledger.AccountTotal.year, ledger.AccountTotal.kind,
-               ledger.AccountTotal.credited, ledger.AccountTotal.debited)
+               ledger.AccountTotal.credited, ledger.AccountTotal.debited,
+               ledger.AccountTotal.last_credit_at)
         .order_by(ledger.AccountTotal.account_id, ledger.AccountTotal.kind)
     ).all()
     return (tuple(accounts), tuple(totals), count(session, ledger.Entry),
@@ -560,6 +561,91 @@ def test_yearly_totals_count_what_was_earned_in_the_china_year_not_what_is_left(
     assert ledger.yearly_totals(session, [wallet, other], 2024, kinds) == {wallet: 30, other: 7}
     assert ledger.yearly_totals(session, [wallet], 2024, ["report_reward"]) == {wallet: 25}
     assert ledger.balance(session, wallet).posted == 10
+
+
+def last_credit(session, code: str, year: int, kind: str) -> datetime | None:
+    session.expire_all()
+    moment = session.scalar(
+        select(ledger.AccountTotal.last_credit_at)
+        .join(ledger.Account, ledger.Account.id == ledger.AccountTotal.account_id)
+        .where(ledger.Account.code == code, ledger.AccountTotal.year == year,
+               ledger.AccountTotal.kind == kind))
+    return aware(moment) if moment else None
+
+
+def test_the_yearly_totals_keep_when_the_latest_standing_credit_was_posted(session, clock):
+    wallet = factories.wallet(session, 1)
+    shop = factories.merchant(session, 7)
+    first = award(session, wallet, 10, kind="report_reward")
+    clock.advance(hours=1)
+    second = award(session, wallet, 20, kind="report_reward")
+    clock.advance(hours=1)
+    third_at = clock()
+    third = award(session, wallet, 30, kind="report_reward")
+    clock.advance(hours=1)
+    award(session, wallet, 5, kind="service_hours")
+    factories.move(session, wallet, shop, 5, kind="voucher_redeem")
+    session.commit()
+    assert last_credit(session, wallet, 2024, "report_reward") == third_at
+    assert last_credit(session, wallet, 2024, "service_hours") == clock()
+    assert last_credit(session, wallet, 2024, "voucher_redeem") is None  # a debit
+    clock.advance(days=1)
+    ledger.reverse(session, second.entry_id, idempotency_key="reverse:2")
+    session.commit()
+    assert last_credit(session, wallet, 2024, "report_reward") == third_at
+    ledger.reverse(session, third.entry_id, idempotency_key="reverse:3")
+    session.commit()
+    assert last_credit(session, wallet, 2024, "report_reward") == START
+    ledger.reverse(session, first.entry_id, idempotency_key="reverse:1")
+    session.commit()
+    assert last_credit(session, wallet, 2024, "report_reward") is None
+    ledger.seal_all(session)
+    assert ledger.verify(session).problems == []
+
+
+def test_a_reversal_next_year_moves_back_the_last_credit_of_the_original_year(session, clock):
+    wallet = factories.wallet(session, 1)
+    clock.moment = datetime(2023, 12, 31, 10, 0, 0, tzinfo=UTC)
+    award(session, wallet, 5, kind="report_reward")
+    clock.moment = datetime(2023, 12, 31, 15, 0, 0, tzinfo=UTC)  # 23:00 in Chengdu
+    late = award(session, wallet, 80, kind="report_reward")
+    clock.moment = datetime(2024, 1, 2, 1, 0, 0, tzinfo=UTC)
+    award(session, wallet, 15, kind="report_reward")
+    ledger.reverse(session, late.entry_id, idempotency_key="reverse:late")
+    session.commit()
+    assert last_credit(session, wallet, 2023, "report_reward") == datetime(
+        2023, 12, 31, 10, 0, 0, tzinfo=UTC)
+    assert last_credit(session, wallet, 2024, "report_reward") == clock()
+
+
+def test_a_batch_keeps_the_last_credit_of_each_account(session, clock):
+    alice = factories.wallet(session, 1, points=100)
+    bob = factories.wallet(session, 2)
+    session.commit()
+    clock.advance(days=3)
+    ledger.post_many(session, [factories.transfer("batch-1", alice, bob, 30)])
+    session.commit()
+    assert last_credit(session, bob, 2024, "transfer") == clock()
+    assert last_credit(session, alice, 2024, "transfer") is None
+
+
+def test_verify_names_a_last_credit_moment_that_the_postings_do_not_give(session, clock):
+    wallet = factories.wallet(session, 1)
+    award(session, wallet, 10, kind="report_reward")
+    session.commit()
+    ledger.seal_all(session)
+    assert ledger.verify(session).ok
+    session.close()
+    with session.get_bind().connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET session_replication_role = replica"))
+        connection.execute(text(
+            "UPDATE ledger_account_totals SET last_credit_at = :moment"
+            " WHERE kind = 'report_reward' AND credited > 0"),
+            {"moment": START - timedelta(days=1)})
+        connection.commit()
+    problems = [str(problem) for problem in ledger.verify(session).problems]
+    assert len(problems) == 1 and "last credited" in problems[0]
 
 
 def test_balance_at_gives_the_posted_balance_between_entries(session, clock):

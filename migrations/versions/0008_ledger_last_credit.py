@@ -1,0 +1,52 @@
+"""ledger: the per-year totals keep the moment of the latest standing credit
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30 16:00:00
+
+Adds ``ledger_account_totals.last_credit_at``, fills it from the journal and installs the
+version 2 writers, which keep it as they post.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from ledger import ddl
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('ledger_account_totals', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_credit_at', sa.DateTime(timezone=True), nullable=True))
+    connection = op.get_bind()
+    ddl.install_v2(connection)
+    if connection.dialect.name == 'postgresql':
+        connection.execute(sa.text(
+            "UPDATE ledger_account_totals"
+            " SET last_credit_at = ledger_latest_standing_credit(account_id, year, kind)"
+            " WHERE credited > 0"))
+        return
+    _backfill_one_by_one(connection)
+
+
+def _backfill_one_by_one(connection):
+    from ledger.models import AccountTotal
+    from ledger.service import latest_standing_credit
+
+    rows = connection.execute(sa.select(
+        AccountTotal.account_id, AccountTotal.year, AccountTotal.kind,
+    ).where(AccountTotal.credited > 0)).all()
+    for account_id, year, kind in rows:
+        connection.execute(sa.update(AccountTotal).where(
+            AccountTotal.account_id == account_id, AccountTotal.year == year,
+            AccountTotal.kind == kind,
+        ).values(last_credit_at=latest_standing_credit(account_id, year, kind)))
+
+
+def downgrade():
+    ddl.uninstall_v2(op.get_bind())
+    with op.batch_alter_table('ledger_account_totals', schema=None) as batch_op:
+        batch_op.drop_column('last_credit_at')
