@@ -53,6 +53,24 @@ def test_equal_points_order_by_the_earlier_moment_of_reaching_them(session):
     assert placements[0].reached_at < placements[1].reached_at < placements[2].reached_at
 
 
+def test_a_reversed_last_reward_moves_the_moment_of_reaching_back(session):
+    world = build(session, volunteers=2)
+    first, second = world.volunteers
+    earn(session, first, 20, "first-1")
+    earn(session, second, 20, "second-1")
+    late = earn(session, first, 5, "first-2")
+    placements = ranking.compute(session, world.admin, "fengxingxia", YEAR).placements
+    assert [(p.volunteer_id, p.points) for p in placements] == [(first.id, 25), (second.id, 20)]
+    ledger.reverse(session, late, idempotency_key="undo-first-2")
+    placements = ranking.compute(session, world.admin, "fengxingxia", YEAR).placements
+    # Both at 20 now: the first reached 20 before the second did.
+    assert [(p.volunteer_id, p.points) for p in placements] == [(first.id, 20), (second.id, 20)]
+    assert placements[0].reached_at < placements[1].reached_at
+    ranking.publish(session, world.admin, "fengxingxia", YEAR)
+    session.commit()
+    assert ranking.check(session, "fengxingxia", YEAR) == []
+
+
 def test_staff_suspended_and_other_areas_are_not_ranked(session):
     from volunteers import users
 

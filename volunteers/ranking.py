@@ -277,20 +277,19 @@ def _reached_at(year: int, config: dict, position: Position):
 
 def candidates_from_totals(session: Session, programme: Programme, year: int, config: dict,
                            position: Position) -> list[tiers.Candidate]:
-    """Scores from the ledger's per-year totals: one index range per volunteer."""
+    """Scores from the ledger's per-year totals, one index range per volunteer: the points
+    credited and when the latest credit still standing was posted (``last_credit_at``), in
+    rank order already (the sort in ``tiers`` then only confirms it)."""
     points = func.sum(AccountTotal.credited)
-    scores = _eligible_people(
-        select(Account.owner_id.label("volunteer_id"), Account.id.label("account_id"),
-               points.label("points"))
+    reached = func.max(AccountTotal.last_credit_at)
+    query = _eligible_people(
+        select(Account.owner_id, points, reached)
         .select_from(Account)
         .join(AccountTotal, AccountTotal.account_id == Account.id)
         .where(AccountTotal.year == year, AccountTotal.kind.in_(config["counting_kinds"])),
         programme, config,
-    ).group_by(Account.owner_id, Account.id).having(
-        points >= max(config["min_points"], 1)).subquery()
-    reached = _reached_at(year, config, position).correlate(Account)
-    query = (select(scores.c.volunteer_id, scores.c.points, reached)
-             .select_from(scores.join(Account, Account.id == scores.c.account_id)))
+    ).group_by(Account.owner_id).having(points >= max(config["min_points"], 1)).order_by(
+        points.desc(), reached.asc().nulls_last(), Account.owner_id)
     rows = session.execute(query, execution_options={"yield_per": FETCH_ROWS})
     return [tiers.Candidate(volunteer_id, int(total), ledger.rules.as_utc(moment))
             for volunteer_id, total, moment in rows]
