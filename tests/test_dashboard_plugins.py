@@ -156,28 +156,28 @@ def test_the_hours_leaderboard_by_volunteer_and_team(app, hours_ctx):
     rider = users.get_user(session, scene.ids["rider"])
     for period in leaderboards.PERIODS:
         board = leaderboards.board(session, admin, "fengxingxia", period, metric="hours")
-        assert [(line.subject_id, line.points) for line in board.lines] == [
+        assert [(line.subject_id, line.score) for line in board.lines] == [
             (scene.ids["volunteer_a"], 150), (rider.id, 90)]
         assert board.metric == "hours"
     mine = leaderboards.board(session, rider, "fengxingxia", "month", metric="hours")
-    assert (mine.mine.place, mine.mine.points) == (2, 90)
+    assert (mine.mine.place, mine.mine.score) == (2, 90)
     team = teams.create_team(session, admin, "环保队", "sanyuan", scene.ids["volunteer_a"])
     teams.add_member(session, admin, team.id, rider.id)
     session.commit()
     by_team = leaderboards.board(session, admin, "fengxingxia", "year", by="team",
                                  metric="hours")
-    assert [(line.name, line.points) for line in by_team.lines] == [("环保队", 240)]
+    assert [(line.name, line.score) for line in by_team.lines] == [("环保队", 240)]
     # The points board still counts points: 90 min and 150 min at 12 points an hour.
     points = leaderboards.board(session, admin, "fengxingxia", "month")
-    assert sorted(line.points for line in points.lines)[-2:] == [18, 30]
+    assert sorted(line.score for line in points.lines)[-2:] == [18, 30]
     session.commit()  # end the reading transaction (SQLite) before the requests
 
     before = ledger_snapshot(app)
     api = ApiClient(app)
     body = api.get("/programmes/fengxingxia/leaderboards?period=month&metric=hours",
                    as_="root_admin").get_json()
-    assert body["metric"] == "hours"
-    assert [line["points"] for line in body["lines"]] == [150, 90]
+    assert (body["metric"], body["unit"]) == ("hours", "minutes")
+    assert [line["score"] for line in body["lines"]] == [150, 90]
     bad = api.get("/programmes/fengxingxia/leaderboards?metric=kilometres", as_="root_admin")
     assert bad.status_code == 422 and bad.get_json()["code"] == "validation_error"
     assert "metric" in bad.get_json()["errors"]

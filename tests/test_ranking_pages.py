@@ -106,9 +106,9 @@ def test_leaderboard_shows_the_volunteers_own_line(app, world):
     assert "r***r" in page and "rider2" in page  # others masked, one's own name in full
     body = ApiClient(app).get("/programmes/fengxingxia/leaderboards?period=week",
                               as_="rider2").get_json()
-    assert [line["points"] for line in body["lines"]] == [60, 40]
+    assert [line["score"] for line in body["lines"]] == [60, 40]
     assert body["mine"] == {"place": 2, "subject_id": world.ids["rider2"], "name": "rider2",
-                            "points": 40}
+                            "score": 40}
     assert body["lines"][0]["name"] == "r***r"
 
 

@@ -19,8 +19,8 @@ def test_a_volunteer_sees_their_own_line_outside_the_top(session):
     last = world.volunteers[-1]
     for period in leaderboards.PERIODS:
         board = leaderboards.board(session, last, "fengxingxia", period, limit=2)
-        assert [line.points for line in board.lines] == [40, 30]
-        assert board.mine.place == 4 and board.mine.points == 10
+        assert [line.score for line in board.lines] == [40, 30]
+        assert board.mine.place == 4 and board.mine.score == 10
         assert board.lines[0].name == "张*明"  # others masked for a volunteer
         assert board.mine.name == last.display_name
 
@@ -32,7 +32,7 @@ def test_a_reversed_reward_leaves_the_weekly_board(session):
     earn(session, second, 10, "small")
     ledger.reverse(session, entry, idempotency_key="undo-big")
     board = leaderboards.board(session, world.admin, "fengxingxia", "week")
-    assert [(line.subject_id, line.points) for line in board.lines] == [(second.id, 10)]
+    assert [(line.subject_id, line.score) for line in board.lines] == [(second.id, 10)]
 
 
 def test_team_boards_sum_the_members_and_name_the_viewers_team(session):
@@ -45,7 +45,7 @@ def test_team_boards_sum_the_members_and_name_the_viewers_team(session):
     for volunteer, points in zip((a, b, c, d, e), (10, 20, 30, 5, 100), strict=True):
         earn(session, volunteer, points, f"t{volunteer.id}")
     board = leaderboards.board(session, c, "fengxingxia", "month", by="team")
-    assert [(line.name, line.points) for line in board.lines] == [("红队", 40), ("蓝队", 25)]
+    assert [(line.name, line.score) for line in board.lines] == [("红队", 40), ("蓝队", 25)]
     assert board.mine.subject_id == red.id
     chosen = stars.publish_stars(session, world.admin, "fengxingxia", YEAR)
     by_type = {}

@@ -24,6 +24,8 @@ from .models import STAFF_ROLES, Area, Programme, Team, TeamMember, User
 from .programmes import get_programme
 
 PERIODS = ("week", "month", "year")
+# What a line's score counts, by metric.
+METRIC_UNITS = {"points": "points", "hours": "minutes"}
 MAX_LINES = 100
 
 
@@ -32,7 +34,7 @@ class Line:
     place: int
     subject_id: int
     name: str
-    points: int
+    score: int  # in the board's unit: points earned, or minutes served
 
 
 @dataclass
@@ -47,10 +49,14 @@ class Board:
     mine: Line | None = None
     metric: str = "points"
 
+    @property
+    def unit(self) -> str:
+        return METRIC_UNITS.get(self.metric, "points")
+
     def as_dict(self) -> dict:
         return {"programme": self.programme, "period": self.period, "starts_at": self.starts_at,
                 "ends_at": self.ends_at, "by": self.by, "area": self.area,
-                "metric": self.metric,
+                "metric": self.metric, "unit": self.unit,
                 "lines": [vars(line) for line in self.lines],
                 "mine": vars(self.mine) if self.mine else None}
 

@@ -138,7 +138,7 @@ class BoardLineSchema(Schema):
     place = fields.Integer()
     subject_id = fields.Integer()
     name = fields.String()
-    points = fields.Integer()
+    score = fields.Integer(metadata={"description": "in the board's unit"})
 
 
 class LeaderboardSchema(Schema):
@@ -148,8 +148,9 @@ class LeaderboardSchema(Schema):
     ends_at = fields.DateTime()
     by = fields.String()
     area = fields.String()
-    metric = fields.String(metadata={"description": "points, or hours: then each line's "
-                                     "points holds the approved service minutes"})
+    metric = fields.String(metadata={"description": "points (earned) or hours (served)"})
+    unit = fields.String(metadata={"description": "what each line's score counts: points, "
+                                   "or minutes for the hours metric"})
     lines = fields.List(fields.Nested(BoardLineSchema))
     mine = fields.Nested(BoardLineSchema, allow_none=True,
                          metadata={"description": "the caller's own line, even outside the top"})
