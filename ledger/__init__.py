@@ -25,6 +25,7 @@ from .errors import (
 from .group import GroupPoster
 from .models import Account, AccountTotal, ChainLink, Entry
 from .models import Posting as PostingRow
+from .payout import Payee, Payout, pay_out
 from .reads import (
     Balance,
     StatementLine,
@@ -79,6 +80,9 @@ __all__ = [
     "ChainLink",
     "Entry",
     "PostingRow",
+    "Payee",
+    "Payout",
+    "pay_out",
     "Balance",
     "StatementLine",
     "balance",

@@ -538,6 +538,7 @@ def _plan(
     reverses_id: int | None = None,
     releases: tuple[PostingSpec, ...] = (),
     totals=None,
+    created_at: datetime | None = None,
 ) -> Plan:
     if not idempotency_key or len(idempotency_key) > rules.MAX_KEY_LENGTH:
         raise errors.InvalidEntry("an entry needs an idempotency key of at most 200 characters")
@@ -549,7 +550,7 @@ def _plan(
     merged = rules.merge_postings(postings)
     if status != "voided":
         rules.check_balanced(merged)
-    created_at = now()
+    created_at = created_at or now()
     fingerprint = rules.request_fingerprint(
         kind, merged, reference=reference, memo=memo, status=status,
         pending_id=pending_id, reverses_id=reverses_id, expires_at=expires_at,

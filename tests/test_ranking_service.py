@@ -221,7 +221,8 @@ def test_two_administrators_publishing_at_once_make_one_snapshot_and_pay_once(
     assert sorted(outcomes) == ["published", "refused"]
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(RankingSnapshot)) == 1
-    bonuses = session.scalar(select(func.count()).select_from(ledger.Entry).where(
-        ledger.Entry.kind == "ranking_bonus"))
-    assert bonuses == 1
+    bonuses = session.execute(select(ledger.Entry.reference).where(
+        ledger.Entry.kind == "ranking_bonus")).scalars().all()
+    snapshot_id = session.scalar(select(RankingSnapshot.id))
+    assert bonuses == [f"ranking:{snapshot_id}"] * 3  # one entry per tier, one snapshot
     assert ledger.balance(session, f"volunteer:{world.volunteers[0].id}:cash").posted == 50_000

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, exists, func, insert, literal, select, text
+from sqlalchemy import and_, case, exists, func, insert, literal, select
 from sqlalchemy.orm import Session, aliased
 
 import ledger
@@ -45,12 +45,7 @@ DEFAULT_TIERS = (
 )
 DEFAULT_MIN_POINTS = 1
 MAX_KINDS = 20
-# One bonus entry pays this many volunteers from the fund (the ledger's 64-posting limit).
-BONUS_PAYEES_PER_ENTRY = 63
-# Entries per ledger.post_many call (the ledger takes at most 5,000).
-BONUS_ENTRIES_PER_BATCH = 2_000
 ROW_INSERT_BATCH = 10_000
-SQLITE_INSERT_BATCH = 500  # rows per multi-row INSERT (SQLite's bound-variable limit)
 # Rows fetched per round trip when reading a million scores (a server-side cursor).
 FETCH_ROWS = 50_000
 # A preview that sees the ledger move under it tries again this many times.
@@ -418,65 +413,32 @@ def cash_code(volunteer_id: int) -> str:
     return f"volunteer:{volunteer_id}:cash"
 
 
-def _open_cash_accounts(session: Session, volunteer_ids: list[int]) -> None:
-    """``volunteer:V:cash`` (CNY liability) for every payee, opened in bulk when missing (the
-    same account ``ledger.open_account`` would open, without a round trip per payee)."""
-    now = datetime.now(UTC)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(
-            "INSERT INTO ledger_accounts (code, unit, kind, owner_type, owner_id, no_overdraft,"
-            " closed, posted, pending_in, pending_out, created_at)"
-            " SELECT 'volunteer:' || v || :suffix, 'CNY', 'liability', 'volunteer', v, false,"
-            " false, 0, 0, 0, :now FROM unnest(CAST(:ids AS bigint[])) AS v"
-            " ON CONFLICT (code) DO NOTHING"),
-            {"ids": list(volunteer_ids), "now": now, "suffix": ":cash"})
-        return
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    for start in range(0, len(volunteer_ids), SQLITE_INSERT_BATCH):
-        rows = [dict(code=cash_code(v), unit="CNY", kind="liability", owner_type="volunteer",
-                     owner_id=v, no_overdraft=False, closed=False, posted=0, pending_in=0,
-                     pending_out=0, created_at=now)
-                for v in volunteer_ids[start:start + SQLITE_INSERT_BATCH]]
-        session.execute(sqlite_insert(Account).values(rows).on_conflict_do_nothing())
-
-
-def bonus_entries(ranking: Ranking, snapshot_id: int, actor: User) -> list[dict]:
-    """Each tier's payees, BONUS_PAYEES_PER_ENTRY to an entry from the fund."""
-    fund = ranking.programme.account("fund")
-    names = {rule["key"]: rule["name"] for rule in ranking.config["tiers"]}
-    payees = [p for p in ranking.placements if p.bonus_fen > 0]
-    entries = []
-    for start in range(0, len(payees), BONUS_PAYEES_PER_ENTRY):
-        group = payees[start:start + BONUS_PAYEES_PER_ENTRY]
-        postings = [ledger.Posting(cash_code(p.volunteer_id), p.bonus_fen, "CNY") for p in group]
-        postings.append(ledger.Posting(fund, -sum(p.bonus_fen for p in group), "CNY"))
-        tiers_named = sorted({names[p.tier] for p in group})
-        entries.append(dict(
-            idempotency_key=f"ranking:{snapshot_id}:bonus:{len(entries)}",
-            kind="ranking_bonus", postings=postings, reference=f"ranking:{snapshot_id}",
-            memo=f"{ranking.year} 年度荣誉奖金 {'/'.join(tiers_named)}", actor=actor.username))
-    return entries
-
-
 def _pay_bonuses(session: Session, actor: User, ranking: Ranking, snapshot, progress) -> int:
-    entries = bonus_entries(ranking, snapshot.id, actor)
-    if not entries:
-        return 0
-    _open_cash_accounts(session, [p.volunteer_id for p in ranking.placements if p.bonus_fen])
-    try:
-        for start in range(0, len(entries), BONUS_ENTRIES_PER_BATCH):
-            batch = entries[start:start + BONUS_ENTRIES_PER_BATCH]
-            ledger.post_many(session, batch)
-            if progress:
-                progress(sum(len(e["postings"]) - 1 for e in batch))
-    except ledger.InsufficientFunds as error:
-        # The fund shrank since we looked: the caller rolls the whole publication back.
-        available = ledger.balance(session, ranking.programme.account("fund")).available
-        raise InsufficientFundsForBonuses(
-            str(error), missing_fen=max(ranking.bonus_total_fen - available, 1)) from error
-    session.info["ledger_unsealed"] = True
-    return len(entries)
+    """Each tier's bonus from ``programme:P:fund`` to every payee's ``volunteer:V:cash``
+    (opened when missing): one ``ledger.pay_out`` per tier, all or nothing with the rest of
+    the publication."""
+    names = {rule["key"]: rule["name"] for rule in ranking.config["tiers"]}
+    entries = 0
+    for tier in names:
+        payees = [ledger.Payee(cash_code(p.volunteer_id), p.bonus_fen, p.volunteer_id)
+                  for p in ranking.placements if p.tier == tier and p.bonus_fen > 0]
+        if not payees:
+            continue
+        payout = ledger.Payout(
+            source=ranking.programme.account("fund"), unit="CNY", kind="ranking_bonus",
+            key_prefix=f"ranking:{snapshot.id}:bonus:{tier}", reference=f"ranking:{snapshot.id}",
+            memo=f"{ranking.year} 年度荣誉奖金 {names[tier]}", actor=actor.username,
+            payee_owner_type="volunteer")
+        try:
+            entries += len(ledger.pay_out(session, payout, payees))
+        except ledger.InsufficientFunds as error:
+            # The fund shrank since we looked: the caller rolls the whole publication back.
+            available = ledger.balance(session, ranking.programme.account("fund")).available
+            raise InsufficientFundsForBonuses(
+                str(error), missing_fen=max(ranking.bonus_total_fen - available, 1)) from error
+        if progress:
+            progress(len(payees))
+    return entries
 
 
 # --- reading and checking -----------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""ledger: the per-year totals keep the moment of the latest standing credit
+"""ledger: the per-year totals keep the moment of the latest standing credit; ledger_pay_out
 
 Revision ID: 0008
 Revises: 0007
