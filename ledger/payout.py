@@ -71,7 +71,10 @@ def pay_out(session: Session, payout: Payout, payees: Sequence[Payee]) -> list[R
     session.flush()
     if session.get_bind().dialect.name != "postgresql":
         _open_missing(session, payout, payees, created_at)
-        return _post_plans(session, plans)
+        results = _post_plans(session, plans)
+        if any(result.created for result in results):
+            session.info["ledger_unsealed"] = True  # for whoever commits: seal them
+        return results
     try:
         return _pay_out_in_postgres(session, payout, payees, plans, created_at)
     finally:
