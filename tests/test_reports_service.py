@@ -191,6 +191,11 @@ def test_overdue_reports_escalate_one_level_at_a_time_and_only_once(ctx):
     session.refresh(report)
     assert report.responsible_area.code == "dafeng"
     assert "escalated to 大丰街道" in texts(ctx)[-1]
+    # The street's reviewer now has it; nobody else's inbox hears of it.
+    assert texts(ctx, "dafeng_reviewer")[-1] == (
+        f"Report #{report.id} ({report.category.name}) is overdue and was escalated to "
+        "大丰街道: it is now yours to handle.")
+    assert not any("overdue" in text for text in texts(ctx, "nanfeng_reviewer"))
 
 
 @pytest.mark.postgres

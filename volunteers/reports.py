@@ -18,7 +18,7 @@ import ledger
 
 from . import access, areas, departments, programmes, uploads
 from .errors import Conflict, Invalid, NotFound, Unauthorized
-from .models import Area, Programme, User
+from .models import Area, Programme, RoleGrant, User
 from .notifications import N_, notify
 from .report_models import (
     FEEDBACK_WINDOW,
@@ -543,7 +543,26 @@ def escalate_one(session: Session, report_id: int, level: int, moment: datetime)
     record(session, report, "escalated", None, parent.name, moment)
     tell(session, report, N_("Your report #%(id)s is overdue and was escalated to %(area)s."),
          {"area": parent.name})
+    for user_id in handlers_of(session, parent):
+        notify(session, user_id,
+               N_("Report #%(id)s (%(category)s) is overdue and was escalated to %(area)s: "
+                  "it is now yours to handle."),
+               {"id": report.id, "category": report.category.name, "area": parent.name},
+               link=REPORT_LINK.format(id=report.id), reference=f"report:{report.id}")
     return True
+
+
+def handlers_of(session: Session, area: Area) -> list[int]:
+    """Who handles reports at exactly this level: its reviewers, else its administrators."""
+    for roles in (("reviewer",), ("admin",)):
+        users = list(session.scalars(
+            select(RoleGrant.user_id).join(User, User.id == RoleGrant.user_id)
+            .where(RoleGrant.area_id == area.id, RoleGrant.role.in_(roles),
+                   User.active.is_(True))
+            .distinct().order_by(RoleGrant.user_id)))
+        if users:
+            return users
+    return []
 
 
 # --- history and notices -------------------------------------------------------------------
