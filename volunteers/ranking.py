@@ -178,11 +178,7 @@ def china_year_now() -> int:
     return datetime.now(UTC).astimezone(BOOKING_TIMEZONE).year
 
 
-def year_bounds(year: int) -> tuple[datetime, datetime]:
-    """The booking year in China time, as UTC moments [start, end)."""
-    start = datetime(year, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
-    return start, end
+year_bounds = ledger.rules.year_bounds
 
 
 def check_year(programme: Programme, year: int) -> None:
@@ -250,26 +246,6 @@ def _eligible_people(query, programme: Programme, config: dict):
     return query
 
 
-def _reached_at(year: int, config: dict, position: Position):
-    """When the volunteer's year total took its final value: the time of their last earning
-    of the year that was not reversed by ``position`` (an index seek per wallet on
-    postings(account_id, created_at), walking back from the year's end)."""
-    start, end = year_bounds(year)
-    reversal = aliased(Entry)
-    return (
-        select(PostingRow.created_at)
-        .join(Entry, Entry.id == PostingRow.entry_id)
-        .where(PostingRow.account_id == Account.id, PostingRow.amount > 0,
-               PostingRow.created_at >= start, PostingRow.created_at < end,
-               Entry.id <= position.entry_id, Entry.kind.in_(config["counting_kinds"]),
-               ~exists(select(reversal.id).where(reversal.reverses_id == Entry.id,
-                                                 reversal.id <= position.entry_id)))
-        .order_by(PostingRow.created_at.desc(), PostingRow.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def candidates_from_totals(session: Session, programme: Programme, year: int, config: dict,
                            position: Position) -> list[tiers.Candidate]:
     """Scores from the ledger's per-year totals, one index range per volunteer: the points
@@ -293,34 +269,34 @@ def candidates_from_totals(session: Session, programme: Programme, year: int, co
 def candidates_from_journal(session: Session, programme: Programme, year: int, config: dict,
                             position: Position) -> list[tiers.Candidate]:
     """The same scores summed from the journal itself, up to ``position`` only: the naive
-    GROUP BY over every posting, which ``check`` uses to audit a snapshot."""
-    original = aliased(Entry)
+    GROUP BY over every posting, which ``check`` uses to audit a snapshot. The moment of
+    reaching the score comes from the same pass: the latest credit no reversal took back."""
+    original, reversal = aliased(Entry), aliased(Entry)
     start, end = year_bounds(year)
     kind = func.coalesce(original.kind, Entry.kind)
     moment = func.coalesce(original.created_at, Entry.created_at)
+    is_credit = and_(Entry.reverses_id.is_(None), PostingRow.amount > 0)
     credited = case(
-        (and_(Entry.reverses_id.is_(None), PostingRow.amount > 0), PostingRow.amount),
+        (is_credit, PostingRow.amount),
         (and_(Entry.reverses_id.is_not(None), PostingRow.amount < 0), PostingRow.amount),
         else_=0)
     points = func.sum(credited)
-    scores = _eligible_people(
-        select(Account.owner_id.label("volunteer_id"), Account.id.label("account_id"),
-               points.label("points"))
+    reached = func.max(case((and_(is_credit, reversal.id.is_(None)), PostingRow.created_at)))
+    query = _eligible_people(
+        select(Account.owner_id, points, reached)
         .select_from(PostingRow)
         .join(Entry, Entry.id == PostingRow.entry_id)
         .outerjoin(original, original.id == Entry.reverses_id)
+        .outerjoin(reversal, and_(reversal.reverses_id == Entry.id,
+                                  reversal.id <= position.entry_id))
         .join(Account, Account.id == PostingRow.account_id)
         .where(Entry.id <= position.entry_id, Entry.status == "posted",
                kind.in_(config["counting_kinds"]), moment >= start, moment < end),
         programme, config,
-    ).group_by(Account.owner_id, Account.id).having(
-        points >= max(config["min_points"], 1)).subquery()
-    reached = _reached_at(year, config, position).correlate(Account)
-    query = (select(scores.c.volunteer_id, scores.c.points, reached)
-             .select_from(scores.join(Account, Account.id == scores.c.account_id)))
+    ).group_by(Account.owner_id).having(points >= max(config["min_points"], 1))
     rows = session.execute(query, execution_options={"yield_per": FETCH_ROWS})
-    return [tiers.Candidate(volunteer_id, int(total), ledger.rules.as_utc(moment))
-            for volunteer_id, total, moment in rows]
+    return [tiers.Candidate(volunteer_id, int(total), ledger.rules.as_utc(when))
+            for volunteer_id, total, when in rows]
 
 
 # --- publishing ---------------------------------------------------------------------------
