@@ -155,7 +155,7 @@ def _verify_totals(session: Session, report: Report) -> None:
                reversed_entry.kind, reversed_entry.created_at)
         .join(Entry, Entry.id == Posting.entry_id)
         .outerjoin(reversed_entry, reversed_entry.id == Entry.reverses_id)
-        .where(Entry.status == "posted")
+        .where(Entry.status == "posted", Posting.unit.in_(rules.TOTALLED_UNITS))
     ).yield_per(VERIFY_BATCH_ENTRIES)
     for account_id, amount, entry_id, kind, created_at, original_kind, original_at in rows:
         if original_kind is not None:

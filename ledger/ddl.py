@@ -483,9 +483,9 @@ BEGIN
             INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited,
                     last_credit_at)
             SELECT payees.id, booked, batch->>'kind', wanted.amount, 0, created
-              FROM wanted JOIN payees USING (code)
+              FROM wanted JOIN payees USING (code) WHERE u = 'POINT'
             UNION ALL
-            SELECT source_id, booked, batch->>'kind', 0, total, NULL
+            SELECT source_id, booked, batch->>'kind', 0, total, NULL WHERE u = 'POINT'
             ON CONFLICT (account_id, year, kind) DO UPDATE
                SET credited = t.credited + excluded.credited,
                    debited = t.debited + excluded.debited,

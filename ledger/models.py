@@ -121,8 +121,9 @@ class Posting(Base):
 
 
 class AccountTotal(Base):
-    """What an account received and gave per booking year and entry kind, kept with each
-    posting, so that year-end rankings read one row per volunteer instead of the journal.
+    """What a points account received and gave per booking year and entry kind, kept with
+    each posting, so that year-end rankings read one row per volunteer instead of the journal
+    (money accounts keep none: ``rules.TOTALLED_UNITS``).
     A reversal counts against the kind and year of the entry it reverses, and moves
     ``last_credit_at`` back to the latest credit it leaves standing."""
 

@@ -17,6 +17,10 @@ from datetime import UTC, datetime, timedelta, timezone
 from .errors import InvalidEntry
 
 UNITS = ("POINT", "CNY")
+# The units whose accounts keep per-year totals (what rankings and leaderboards read): points.
+# Money accounts (funds, cash owed) have no such reader, and year-end bonuses credit hundreds
+# of thousands of them at once.
+TOTALLED_UNITS = ("POINT",)
 ACCOUNT_KINDS = ("asset", "liability", "equity", "income", "expense")
 ENTRY_STATUSES = ("posted", "pending", "voided")
 

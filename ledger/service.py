@@ -473,7 +473,7 @@ def reverse(
     year = rules.year_of(original.created_at)
     totals = tuple(
         (p.account, year, original.kind, min(p.amount, 0), min(-p.amount, 0), None)
-        for p in postings
+        for p in postings if p.unit in rules.TOTALLED_UNITS
     )
     plan = _plan(
         idempotency_key, "reversal", postings, original.reference, memo, actor,
@@ -574,7 +574,7 @@ def _plan(
         totals = tuple(
             (p.account, year, kind, max(p.amount, 0), max(-p.amount, 0),
              created_at if p.amount > 0 else None)
-            for p in merged
+            for p in merged if p.unit in rules.TOTALLED_UNITS
         )
     return Plan(entry=entry, postings=merged, posted=status == "posted",
                 releases=releases, totals=tuple(totals or ()))

@@ -1,4 +1,4 @@
-"""ledger: the per-year totals keep the moment of the latest standing credit; ledger_pay_out
+"""ledger: yearly totals (points accounts only) keep the latest standing credit; ledger_pay_out
 
 Revision ID: 0008
 Revises: 0007
@@ -23,6 +23,11 @@ def upgrade():
         batch_op.add_column(sa.Column('last_credit_at', sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
     ddl.install_v2(connection)
+    # Only points accounts keep yearly totals now (ledger.rules.TOTALLED_UNITS): a cache, so
+    # the money accounts' rows simply go.
+    connection.execute(sa.text(
+        "DELETE FROM ledger_account_totals WHERE account_id IN"
+        " (SELECT id FROM ledger_accounts WHERE unit <> 'POINT')"))
     if connection.dialect.name == 'postgresql':
         connection.execute(sa.text(
             "UPDATE ledger_account_totals"
