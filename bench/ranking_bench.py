@@ -294,10 +294,10 @@ def _generation_steps():
           FROM moves m JOIN plan p ON p.g = m.entry_id
           LEFT JOIN plan o ON p.s = 98 AND o.g = p.g - 20
           GROUP BY 1, 2, 3;
-        INSERT INTO ledger_account_totals (account_id, year, kind, credited, debited) VALUES
-          ({n} + 3, 2024, 'funding', 0, {BUDGET_POINTS}),
-          ({n} + 1, 2024, 'funding', {BUDGET_POINTS}, 0),
-          ({n} + 4, 2024, 'funding', 0, {FUND_FEN}), ({n} + 2, 2024, 'funding', {FUND_FEN}, 0);
+        INSERT INTO ledger_account_totals (account_id, year, kind, credited, debited,
+                                           last_credit_at) VALUES
+          ({n} + 3, 2024, 'funding', 0, {BUDGET_POINTS}, NULL),
+          ({n} + 1, 2024, 'funding', {BUDGET_POINTS}, 0, TIMESTAMPTZ '{START}' - interval '1 day');
     """
     yield "the hash chain", f"""
         INSERT INTO ledger_chain (seq, entry_id, prev_hash, hash, sealed_at)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, exists, func, insert, literal, select
+from sqlalchemy import and_, case, delete, exists, func, insert, literal, null, select, text
 from sqlalchemy.orm import Session, aliased
 
 import ledger
@@ -48,6 +48,8 @@ MAX_KINDS = 20
 ROW_INSERT_BATCH = 10_000
 # Rows fetched per round trip when reading a million scores (a server-side cursor).
 FETCH_ROWS = 50_000
+# work_mem for ranking a million scores (PostgreSQL; this transaction only).
+SORT_MEMORY = "256MB"
 # A preview that sees the ledger move under it tries again this many times.
 MAX_POSITION_ATTEMPTS = 3
 RANKING_ROLES = ("admin",)
@@ -202,20 +204,30 @@ def ledger_position(session: Session) -> Position:
 def compute(session: Session, actor: User | None, code: str, year: int,
             config: dict | None = None) -> Ranking:
     """The year's ranking as it stands (a preview: nothing is written). ``actor`` None is the
-    system (the ``check`` command)."""
+    system. The database ranks and cuts the tiers (``ranked_query``); Python only reads the
+    rows."""
     programme = get_programme(session, code)
     if actor is not None:
         access.require(actor, RANKING_ROLES, programme.area)
     check_year(programme, year)
     config = validated_config(config) if config else current_config(session, programme)
+    _give_room_to_sort(session)
     for _ in range(MAX_POSITION_ATTEMPTS):
         position = ledger_position(session)
-        candidates = candidates_from_totals(session, programme, year, config, position)
+        rows = session.execute(ranked_query(programme, year, config).order_by("position"),
+                               execution_options={"yield_per": FETCH_ROWS})
+        placements = [tiers.Placement(row.position, row.rank, row.volunteer_id, row.points,
+                                      ledger.rules.as_utc(row.reached_at), row.tier,
+                                      row.bonus_fen) for row in rows]
         if not _moved_since(session, position, year, config):
             break
-    placements = tiers.assign(candidates, tier_rules(config), config["mode"],
-                              config["min_points"])
     return Ranking(programme, year, config, position, placements)
+
+
+def _give_room_to_sort(session: Session) -> None:
+    """A million scores sort in memory rather than on disk (this transaction only)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
 
 
 def _moved_since(session: Session, position: Position, year: int, config: dict) -> bool:
@@ -246,24 +258,62 @@ def _eligible_people(query, programme: Programme, config: dict):
     return query
 
 
-def candidates_from_totals(session: Session, programme: Programme, year: int, config: dict,
-                           position: Position) -> list[tiers.Candidate]:
-    """Scores from the ledger's per-year totals, one index range per volunteer: the points
-    credited and when the latest credit still standing was posted (``last_credit_at``), in
-    rank order already (the sort in ``tiers`` then only confirms it)."""
+def scores_query(programme: Programme, year: int, config: dict):
+    """Each eligible volunteer's score from the ledger's per-year totals, one index range per
+    volunteer: the points credited by the counting kinds and when the latest credit still
+    standing was posted (``last_credit_at``)."""
     points = func.sum(AccountTotal.credited)
-    reached = func.max(AccountTotal.last_credit_at)
-    query = _eligible_people(
-        select(Account.owner_id, points, reached)
+    return _eligible_people(
+        select(Account.owner_id.label("volunteer_id"), points.label("points"),
+               func.max(AccountTotal.last_credit_at).label("reached_at"))
         .select_from(Account)
         .join(AccountTotal, AccountTotal.account_id == Account.id)
         .where(AccountTotal.year == year, AccountTotal.kind.in_(config["counting_kinds"])),
         programme, config,
-    ).group_by(Account.owner_id).having(points >= max(config["min_points"], 1)).order_by(
-        points.desc(), reached.asc().nulls_last(), Account.owner_id)
-    rows = session.execute(query, execution_options={"yield_per": FETCH_ROWS})
-    return [tiers.Candidate(volunteer_id, int(total), ledger.rules.as_utc(moment))
-            for volunteer_id, total, moment in rows]
+    ).group_by(Account.owner_id).having(points >= max(config["min_points"], 1))
+
+
+def ranked_query(programme: Programme, year: int, config: dict):
+    """The tier rule of ``volunteers.tiers`` in SQL, over ``scores_query``: every eligible
+    volunteer with position, competition rank, tier and bonus (columns named as
+    ``ranking_rows``'), in no particular order.
+
+    By share, tier i ends at position floor(N x (share_1 + ... + share_i)), moved down past
+    everyone tied with the last one there. A tied group starts at its competition rank, so
+    the group lands in the first tier whose end is at or after that rank: the whole group
+    goes to the higher tier, and a tier its neighbour swallowed stays empty. ``check``
+    recomputes every snapshot with ``tiers.assign`` from the journal, so the two
+    implementations audit each other."""
+    return ranked_from(scores_query(programme, year, config).subquery("scores"), config)
+
+
+def ranked_from(scores, config: dict):
+    """``ranked_query`` over any ``scores`` with volunteer_id, points and reached_at."""
+    order = (scores.c.points.desc(), scores.c.reached_at.asc().nulls_last(),
+             scores.c.volunteer_id)
+    ordered = select(
+        scores.c.volunteer_id, scores.c.points, scores.c.reached_at,
+        func.row_number().over(order_by=order).label("position"),
+        func.rank().over(order_by=scores.c.points.desc()).label("rank"),
+        func.count().over().label("eligible"),
+    ).subquery("ordered")
+    conditions = []
+    if config["mode"] == "proportion":
+        cumulative = 0
+        for rule in config["tiers"]:
+            cumulative += rule["share_bp"]
+            end = (ordered.c.eligible * cumulative) // tiers.BASIS_POINTS
+            conditions.append((ordered.c.rank <= end, rule))
+    else:
+        conditions = [(ordered.c.points >= rule["min_points"], rule)
+                      for rule in config["tiers"]]
+    tier = case(*[(condition, literal(rule["key"])) for condition, rule in conditions],
+                else_=null())
+    bonus = case(*[(condition, literal(rule["bonus_fen"])) for condition, rule in conditions],
+                 else_=literal(0))
+    return select(ordered.c.position, ordered.c.rank, ordered.c.volunteer_id,
+                  ordered.c.points, ordered.c.reached_at, tier.label("tier"),
+                  bonus.label("bonus_fen"))
 
 
 def candidates_from_journal(session: Session, programme: Programme, year: int, config: dict,
@@ -307,29 +357,57 @@ Progress = Callable[[int, int], None]
 
 def publish(session: Session, actor: User, code: str, year: int,
             progress: Progress | None = None) -> RankingSnapshot:
-    """Compute, snapshot every row and pay every bonus, or refuse and write nothing.
-    Flushes; the caller commits (and on any refusal rolls back)."""
-    ranking = compute(session, actor, code, year)
-    programme = ranking.programme
+    """Rank, snapshot every row and pay every bonus, or refuse and write nothing. The rows
+    are ranked and written by the database in one INSERT ... SELECT (no million-row round
+    trip); the bonuses are one ``ledger.pay_out`` per tier. Flushes; the caller commits (and
+    on any refusal rolls back)."""
+    programme = get_programme(session, code)
+    access.require(actor, RANKING_ROLES, programme.area)
+    check_year(programme, year)
+    config = current_config(session, programme)
     if published(session, programme, year) is not None:
         raise Conflict(f"the {year} ranking of {code} is already published",
                        programme=code, year=year)
-    _require_fund(session, programme, ranking.bonus_total_fen)
+    _give_room_to_sort(session)
     snapshot = RankingSnapshot(
-        programme_id=programme.id, year=year, config=ranking.config,
-        ledger_entry_id=ranking.position.entry_id, chain_seq=ranking.position.chain_seq,
-        chain_hash=ranking.position.chain_hash, eligible_count=ranking.eligible_count,
-        ranked_count=len(ranking.ranked), bonus_total_fen=ranking.bonus_total_fen,
-        bonus_entry_count=0, published_at=datetime.now(UTC), published_by_id=actor.id)
+        programme_id=programme.id, year=year, config=config, ledger_entry_id=0, chain_seq=0,
+        chain_hash=ledger.rules.GENESIS_HASH, eligible_count=0, ranked_count=0,
+        bonus_total_fen=0, bonus_entry_count=0, published_at=datetime.now(UTC),
+        published_by_id=actor.id)
     session.add(snapshot)
     session.flush()  # the unique (programme, year) refuses a concurrent twin here
-    total = ranking.eligible_count + sum(1 for p in ranking.placements if p.bonus_fen)
-    report = (lambda steps: progress(steps, total)) if progress else None
-    _insert_rows(session, snapshot.id, ranking.placements, report)
-    snapshot.bonus_entry_count = _pay_bonuses(session, actor, ranking, snapshot, report)
+    position = _insert_rows(session, snapshot, programme, year, config)
+    snapshot.ledger_entry_id, snapshot.chain_seq = position.entry_id, position.chain_seq
+    snapshot.chain_hash = position.chain_hash
+    counted = session.execute(
+        select(func.count(), func.count(RankingRow.tier),
+               func.coalesce(func.sum(RankingRow.bonus_fen), 0))
+        .where(RankingRow.snapshot_id == snapshot.id)).one()
+    snapshot.eligible_count, snapshot.ranked_count = counted[0], counted[1]
+    snapshot.bonus_total_fen = int(counted[2])
+    _require_fund(session, programme, snapshot.bonus_total_fen)
+    if progress:
+        progress(snapshot.eligible_count, snapshot.eligible_count + snapshot.ranked_count)
+    snapshot.bonus_entry_count = _pay_bonuses(session, actor, programme, snapshot, progress)
     _notify_honoured(session, snapshot, programme)
     session.flush()
     return snapshot
+
+
+def _insert_rows(session: Session, snapshot: RankingSnapshot, programme: Programme, year: int,
+                 config: dict) -> Position:
+    """The ranking straight into ``ranking_rows``; again if a counting entry arrived while it
+    ran (the rows would not match the position read before)."""
+    columns = ("position", "rank", "volunteer_id", "points", "reached_at", "tier", "bonus_fen")
+    ranked = ranked_query(programme, year, config).subquery("ranked")
+    rows = select(literal(snapshot.id), *[ranked.c[name] for name in columns])
+    for _ in range(MAX_POSITION_ATTEMPTS):
+        position = ledger_position(session)
+        session.execute(insert(RankingRow).from_select(["snapshot_id", *columns], rows))
+        if not _moved_since(session, position, year, config):
+            return position
+        session.execute(delete(RankingRow).where(RankingRow.snapshot_id == snapshot.id))
+    raise Conflict("the ledger kept moving while the ranking was written; try again")
 
 
 HONOUR_MESSAGE = N_("You were named %(tier)s in the %(year)s ranking of %(programme)s.")
@@ -362,58 +440,41 @@ def _require_fund(session: Session, programme: Programme, total_fen: int) -> Non
             missing_fen=total_fen - available, needed_fen=total_fen, available_fen=available)
 
 
-def _insert_rows(session: Session, snapshot_id: int, placements, progress) -> None:
-    columns = ("snapshot_id", "position", "rank", "volunteer_id", "points", "reached_at",
-               "tier", "bonus_fen")
-    if session.get_bind().dialect.name == "postgresql":
-        # COPY: a million rows in seconds, inside the request's own transaction.
-        cursor = session.connection().connection.driver_connection.cursor()
-        with cursor.copy(f"COPY ranking_rows ({', '.join(columns)}) FROM STDIN") as copy:
-            for index, p in enumerate(placements):
-                copy.write_row((snapshot_id, p.position, p.rank, p.volunteer_id, p.points,
-                                p.reached_at, p.tier, p.bonus_fen))
-                if progress and index % ROW_INSERT_BATCH == ROW_INSERT_BATCH - 1:
-                    progress(ROW_INSERT_BATCH)
-        return
-    for start in range(0, len(placements), ROW_INSERT_BATCH):
-        batch = placements[start:start + ROW_INSERT_BATCH]
-        session.execute(insert(RankingRow), [
-            dict(snapshot_id=snapshot_id, position=p.position, rank=p.rank,
-                 volunteer_id=p.volunteer_id, points=p.points, reached_at=p.reached_at,
-                 tier=p.tier, bonus_fen=p.bonus_fen) for p in batch])
-        if progress:
-            progress(len(batch))
-
-
 def cash_code(volunteer_id: int) -> str:
     return f"volunteer:{volunteer_id}:cash"
 
 
-def _pay_bonuses(session: Session, actor: User, ranking: Ranking, snapshot, progress) -> int:
+def _pay_bonuses(session: Session, actor: User, programme: Programme,
+                 snapshot: RankingSnapshot, progress) -> int:
     """Each tier's bonus from ``programme:P:fund`` to every payee's ``volunteer:V:cash``
     (opened when missing): one ``ledger.pay_out`` per tier, all or nothing with the rest of
     the publication."""
-    names = {rule["key"]: rule["name"] for rule in ranking.config["tiers"]}
     entries = 0
-    for tier in names:
-        payees = [ledger.Payee(cash_code(p.volunteer_id), p.bonus_fen, p.volunteer_id)
-                  for p in ranking.placements if p.tier == tier and p.bonus_fen > 0]
+    for rule in snapshot.config["tiers"]:
+        payees = [ledger.Payee(cash_code(volunteer_id), bonus, volunteer_id)
+                  for volunteer_id, bonus in session.execute(
+                      select(RankingRow.volunteer_id, RankingRow.bonus_fen)
+                      .where(RankingRow.snapshot_id == snapshot.id,
+                             RankingRow.tier == rule["key"], RankingRow.bonus_fen > 0)
+                      .order_by(RankingRow.position),
+                      execution_options={"yield_per": FETCH_ROWS})]
         if not payees:
             continue
         payout = ledger.Payout(
-            source=ranking.programme.account("fund"), unit="CNY", kind="ranking_bonus",
-            key_prefix=f"ranking:{snapshot.id}:bonus:{tier}", reference=f"ranking:{snapshot.id}",
-            memo=f"{ranking.year} 年度荣誉奖金 {names[tier]}", actor=actor.username,
+            source=programme.account("fund"), unit="CNY", kind="ranking_bonus",
+            key_prefix=f"ranking:{snapshot.id}:bonus:{rule['key']}",
+            reference=f"ranking:{snapshot.id}",
+            memo=f"{snapshot.year} 年度荣誉奖金 {rule['name']}", actor=actor.username,
             payee_owner_type="volunteer")
         try:
             entries += len(ledger.pay_out(session, payout, payees))
         except ledger.InsufficientFunds as error:
             # The fund shrank since we looked: the caller rolls the whole publication back.
-            available = ledger.balance(session, ranking.programme.account("fund")).available
+            available = ledger.balance(session, programme.account("fund")).available
             raise InsufficientFundsForBonuses(
-                str(error), missing_fen=max(ranking.bonus_total_fen - available, 1)) from error
+                str(error), missing_fen=max(snapshot.bonus_total_fen - available, 1)) from error
         if progress:
-            progress(len(payees))
+            progress(len(payees), snapshot.eligible_count + snapshot.ranked_count)
     return entries
 
 
