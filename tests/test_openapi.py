@@ -156,3 +156,33 @@ def test_the_browsable_docs_answer(spec_app):
     page = response.get_data(as_text=True)
     assert "swagger" in page.lower()
     assert "openapi.json" in page
+
+
+OFFER_EDIT_PATHS = {
+    # path: {method: the request body's required fields, or None for no body}
+    "/api/v1/offers/{offer_id}": {"patch": set()},
+    "/api/v1/offers/{offer_id}/withdraw": {"post": None},
+    "/api/v1/merchants/{merchant_id}/offers": {"get": None},
+}
+
+
+@pytest.mark.parametrize("path", sorted(OFFER_EDIT_PATHS))
+def test_offer_edits_are_documented(document, path):
+    assert path in document["paths"], sorted(document["paths"])
+    for method, required in OFFER_EDIT_PATHS[path].items():
+        operation = document["paths"][path][method]
+        assert "200" in operation["responses"], (method, path)
+        if required is None:
+            assert "requestBody" not in operation
+            continue
+        schema = resolve(document, operation["requestBody"]["content"]["application/json"][
+            "schema"])
+        assert set(schema.get("required", [])) == required, (method, path)
+
+
+def test_an_offer_edit_documents_the_price_and_stock_rules(document):
+    body = document["paths"]["/api/v1/offers/{offer_id}"]["patch"]["requestBody"]
+    schema = resolve(document, body["content"]["application/json"]["schema"])
+    assert schema["properties"]["price_points"]["minimum"] == 1
+    assert schema["properties"]["stock"]["minimum"] == 0
+    assert "vouchers_issued" in schema["properties"]["stock"]["description"]
