@@ -89,7 +89,14 @@ def start_card_funding(
     cancel_url: str,
     request_key: str,
 ) -> CardFundingSession:
-    """A Checkout Session for this programme and amount; the caller redirects to its URL."""
+    """A Checkout Session for this programme and amount; the caller redirects to its URL.
+
+    Who: anyone signed in. The issue says "a sponsor or the administrator funds a
+    programme", and there is no sponsor role (``volunteers.models.ROLES``): a sponsor is
+    whoever pays, often from outside the programme's area. Starting a session moves nothing;
+    only Stripe's verified webhook posts, for the stored amount, and a payment can only add
+    to the fund. The payer is recorded (``created_by_id``, ``metadata.user_id``) with the
+    sponsor's name."""
     programme = get_programme(session, programme_code)
     sponsor_name = (sponsor_name or "").strip() or actor.display_name
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or not (

@@ -97,11 +97,23 @@ class Offer(Base):
     valid_from: Mapped[datetime] = mapped_column(UtcDateTime)
     valid_until: Mapped[datetime] = mapped_column(UtcDateTime)
     voucher_valid_days: Mapped[int | None] = mapped_column(Integer)
+    # False once withdrawn: no new vouchers; those already issued stay valid.
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # Who last edited or withdrew it, by user name (as settlements record their runner).
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64))
 
     merchant: Mapped[Merchant] = relationship(lazy="joined")
+
+    @property
+    def vouchers_issued(self) -> int:
+        """Vouchers that count against the stock: issued or redeemed (a cancelled or expired
+        voucher gives its unit back)."""
+        return self.stock_total - self.stock_left
 
 
 class Voucher(Base):

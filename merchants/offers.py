@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger import rules
 from volunteers import access, areas, programmes, users
-from volunteers.errors import Forbidden, Invalid, NotFound
+from volunteers.errors import Conflict, Forbidden, Invalid, NotFound
 from volunteers.models import User
 
 from .models import OFFER_KINDS, Merchant, MerchantStaff, Offer
@@ -25,6 +25,10 @@ MAX_PRICE_POINTS = 1_000_000
 MAX_VOUCHER_VALID_DAYS = 366
 MAX_OFFERS_LISTED = 200
 ADMIN = ("admin",)
+# What an edit may change, by its API name; ``stock`` is the offer's total stock.
+EDITABLE_FIELDS = ("title", "description", "kind", "price_points", "stock", "per_person_limit",
+                   "valid_from", "valid_until", "voucher_valid_days")
+OFFER_STATUSES = ("open", "upcoming", "sold_out", "ended", "withdrawn")
 
 
 def now() -> datetime:
@@ -167,7 +171,8 @@ def create_offer(
 
 
 def _offer_problems(title, kind, price_points, stock, per_person_limit, valid_from,
-                    valid_until, voucher_valid_days, description) -> dict:
+                    valid_until, voucher_valid_days, description, *,
+                    must_end_in_future: bool = True) -> dict:
     problems = {}
     if not (title or "").strip() or len(title) > MAX_TITLE_LENGTH:
         problems["title"] = [f"1 to {MAX_TITLE_LENGTH} characters"]
@@ -184,9 +189,116 @@ def _offer_problems(title, kind, price_points, stock, per_person_limit, valid_fr
             problems[field] = [f"a whole number from {lowest} to {highest}"]
     if voucher_valid_days is not None and not 1 <= voucher_valid_days <= MAX_VOUCHER_VALID_DAYS:
         problems["voucher_valid_days"] = [f"1 to {MAX_VOUCHER_VALID_DAYS}"]
-    if valid_until <= max(valid_from, now()):
+    if valid_until <= valid_from or (must_end_in_future and valid_until <= now()):
         problems["valid_until"] = ["must be in the future and after valid_from"]
     return problems
+
+
+def edit_offer(session: Session, actor: User, offer_id: int, changes: dict) -> Offer:
+    """Change an offer, by its merchant's staff or an administrator over the merchant's area.
+
+    ``changes`` holds some of ``EDITABLE_FIELDS``. A new price, window or voucher lifetime
+    applies to vouchers taken from now on: an issued voucher keeps the price it holds and its
+    deadline. The stock may go up, or down to no fewer than the vouchers already issued (and
+    not cancelled or expired); that check and the write are one conditional UPDATE, so a take
+    racing the edit can never leave the stock below what was handed out."""
+    offer = get_offer(session, offer_id)
+    require_staff_or_admin(session, actor, offer.merchant)
+    unknown = sorted(set(changes) - set(EDITABLE_FIELDS))
+    if unknown or not changes:
+        raise Invalid("nothing to change" if not changes else "these fields cannot be edited",
+                      errors={name: ["not an editable field"] for name in unknown}
+                      or {"_schema": ["at least one field to change"]})
+    if not offer.active:
+        raise Conflict(f"offer {offer_id} was withdrawn and cannot be edited", offer_id=offer_id)
+    merged = _merged(offer, changes)
+    problems = _offer_problems(**merged, must_end_in_future="valid_until" in changes)
+    issued = offer.vouchers_issued
+    if "stock" in changes and "stock" not in problems and merged["stock"] < issued:
+        problems["stock"] = [f"at least {issued}: vouchers already issued"]
+    if problems:
+        raise Invalid("the offer is not valid", errors=problems)
+    values = {name: merged[name] for name in changes if name != "stock"}
+    if "title" in values:
+        values["title"] = values["title"].strip()
+    conditions = [Offer.id == offer.id, Offer.active.is_(True)]
+    if "stock" in changes:
+        new_total = merged["stock"]
+        # Both right-hand sides read the row as it was: what is left keeps every voucher
+        # already handed out counted.
+        values.update(stock_total=new_total,
+                      stock_left=Offer.stock_left + new_total - Offer.stock_total)
+        conditions.append(Offer.stock_total - Offer.stock_left <= new_total)
+    changed = session.execute(
+        update(Offer).where(*conditions)
+        .values(**values, updated_at=now(), updated_by=actor.username).returning(Offer.id)
+        .execution_options(synchronize_session=False)).scalar()
+    session.refresh(offer)
+    if changed is None:
+        if not offer.active:
+            raise Conflict(f"offer {offer_id} was withdrawn and cannot be edited",
+                           offer_id=offer_id)
+        raise Invalid("the offer is not valid", errors={
+            "stock": [f"at least {offer.vouchers_issued}: vouchers already issued"]})
+    return offer
+
+
+def _merged(offer: Offer, changes: dict) -> dict:
+    """The offer's fields as they would be after ``changes``, named as ``_offer_problems``
+    takes them."""
+    current = {
+        "title": offer.title, "description": offer.description, "kind": offer.kind,
+        "price_points": offer.price_points, "stock": offer.stock_total,
+        "per_person_limit": offer.per_person_limit, "valid_from": offer.valid_from,
+        "valid_until": offer.valid_until, "voucher_valid_days": offer.voucher_valid_days,
+    }
+    merged = current | changes
+    for name in ("valid_from", "valid_until"):
+        if merged[name] is None:
+            raise Invalid("the offer is not valid", errors={name: ["a date and time"]})
+        merged[name] = rules.as_utc(merged[name])
+    return merged
+
+
+def withdraw_offer(session: Session, actor: User, offer_id: int) -> Offer:
+    """Stop an offer: no new vouchers from now on. Vouchers already issued stay valid until
+    they are redeemed, cancelled or expire, so their holders lose nothing. Withdrawing twice
+    is a conflict. Takes check the flag in their own stock UPDATE, so none slips in after."""
+    offer = get_offer(session, offer_id)
+    require_staff_or_admin(session, actor, offer.merchant)
+    moment = now()
+    changed = session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.active.is_(True))
+        .values(active=False, withdrawn_at=moment, withdrawn_by=actor.username,
+                updated_at=moment, updated_by=actor.username)
+        .returning(Offer.id).execution_options(synchronize_session=False)).scalar()
+    session.refresh(offer)
+    if changed is None:
+        raise Conflict(f"offer {offer_id} was already withdrawn", offer_id=offer_id)
+    return offer
+
+
+def merchant_offers(session: Session, actor: User, merchant_id: int) -> list[Offer]:
+    """Every offer of a merchant, newest first, withdrawn and ended ones too: what its staff
+    and administrators manage."""
+    merchant = get_merchant(session, merchant_id)
+    require_staff_or_admin(session, actor, merchant)
+    return list(session.scalars(select(Offer).where(Offer.merchant_id == merchant.id)
+                                .order_by(Offer.id.desc()).limit(MAX_OFFERS_LISTED)))
+
+
+def offer_status(offer: Offer, moment: datetime | None = None) -> str:
+    """One of ``OFFER_STATUSES``: why an offer can or cannot be taken now."""
+    moment = moment or now()
+    if not offer.active:
+        return "withdrawn"
+    if moment < rules.as_utc(offer.valid_from):
+        return "upcoming"
+    if moment >= rules.as_utc(offer.valid_until):
+        return "ended"
+    if offer.stock_left <= 0:
+        return "sold_out"
+    return "open"
 
 
 def get_offer(session: Session, offer_id: int) -> Offer:

@@ -29,12 +29,13 @@ from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import Programme, User
 
 from . import offers
-from .models import Merchant, Redemption, Settlement, SettlementRate
+from .models import SETTLEMENT_STATUSES, Merchant, Redemption, Settlement, SettlementRate
 from .statements import day_start
 
 PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 MAX_FEN_PER_POINT = 10_000
 MAX_REDEMPTIONS_PER_SETTLEMENT = 100_000
+MAX_SETTLEMENTS_LISTED = 200
 ADMIN = ("admin",)
 
 
@@ -198,6 +199,72 @@ def mark_paid(session: Session, actor: User, settlement_id: int,
     if not changed:
         raise Conflict(f"settlement {settlement_id} is already paid")
     return settlement
+
+
+@dataclass(frozen=True)
+class RateSheet:
+    """A programme's default rate (None when unset) and its merchants' own rates."""
+
+    programme: Programme
+    fen_per_point: int | None
+    merchant_rates: list[tuple[Merchant, int]]
+
+
+def rate_sheet(session: Session, actor: User, programme_code: str) -> RateSheet:
+    """The programme's settlement rates, for administrators of its area."""
+    programme = programmes.get_programme(session, programme_code)
+    access.require(actor, ADMIN, programme.area)
+    rows = session.execute(
+        select(SettlementRate.merchant_id, SettlementRate.fen_per_point)
+        .where(SettlementRate.programme_id == programme.id)
+        .order_by(SettlementRate.merchant_id)).all()
+    default = next((rate for merchant_id, rate in rows if merchant_id is None), None)
+    own = [(offers.get_merchant(session, merchant_id), rate)
+           for merchant_id, rate in rows if merchant_id is not None]
+    return RateSheet(programme, default, own)
+
+
+def settle_programme(session: Session, actor: User, programme_code: str,
+                     period: str) -> list[Outcome]:
+    """``settle`` for one programme, refused outright (not silently empty) to anyone but an
+    administrator of the programme's area."""
+    programme = programmes.get_programme(session, programme_code)
+    access.require(actor, ADMIN, programme.area)
+    return settle(session, actor, period, programme_code=programme.code)
+
+
+def get_settlement(session: Session, actor: User, settlement_id: int) -> Settlement:
+    settlement = session.get(Settlement, settlement_id)
+    if settlement is None:
+        raise NotFound(f"no settlement {settlement_id}", settlement_id=settlement_id)
+    access.require(actor, ADMIN, settlement.programme.area)
+    return settlement
+
+
+def find_settlements(session: Session, actor: User, *, programme_code: str | None = None,
+                     period: str | None = None, status: str | None = None,
+                     limit: int = MAX_SETTLEMENTS_LISTED) -> list[Settlement]:
+    """Settlements of the programmes whose area the actor administers, newest first; naming
+    a programme outside those is refused."""
+    if period is not None:
+        period_end(period)
+    if status is not None and status not in SETTLEMENT_STATUSES:
+        raise Invalid("bad status", errors={"status": [", ".join(SETTLEMENT_STATUSES)]})
+    if programme_code is not None:
+        programme = programmes.get_programme(session, programme_code)
+        access.require(actor, ADMIN, programme.area)
+        programme_ids = [programme.id]
+    else:
+        access.require(actor, ADMIN)
+        programme_ids = [p.id for p in session.scalars(select(Programme))
+                         if access.holds(actor, ADMIN, p.area)]
+    query = (select(Settlement).where(Settlement.programme_id.in_(programme_ids))
+             .order_by(Settlement.id.desc()).limit(min(limit, MAX_SETTLEMENTS_LISTED)))
+    if period is not None:
+        query = query.where(Settlement.period == period)
+    if status is not None:
+        query = query.where(Settlement.status == status)
+    return list(session.scalars(query))
 
 
 def settlements(session: Session, actor: User, *, limit: int = 200) -> list[Settlement]:

@@ -81,7 +81,7 @@ def issue_voucher(session: Session, actor: User, offer_id: int, *,
     if not (offer.active and offer.merchant.active
             and rules.as_utc(offer.valid_from) <= moment < rules.as_utc(offer.valid_until)):
         raise OfferClosed(f"offer {offer_id} is not open", offer_id=offer_id)
-    _take_one_from_stock(session, offer)
+    _take_one_from_stock(session, offer, moment)
     taken = session.scalar(select(func.count()).select_from(Voucher).where(
         Voucher.offer_id == offer.id, Voucher.volunteer_id == actor.id,
         Voucher.status.in_(COUNTED_STATUSES)))
@@ -101,15 +101,26 @@ def issue_voucher(session: Session, actor: User, offer_id: int, *,
     return voucher, True
 
 
-def _take_one_from_stock(session: Session, offer: Offer) -> None:
-    left = session.execute(
-        update(Offer).where(Offer.id == offer.id, Offer.stock_left > 0)
-        .values(stock_left=Offer.stock_left - 1).returning(Offer.stock_left)
+def _take_one_from_stock(session: Session, offer: Offer, moment: datetime) -> None:
+    """One unit of stock, if the offer is still open: the UPDATE re-checks the flag and the
+    window on the row it locks and hands back the terms as they are now, so an edit or a
+    withdrawal committed a moment ago is what this voucher gets (a new price applies to
+    vouchers taken after it)."""
+    terms = session.execute(
+        update(Offer).where(Offer.id == offer.id, Offer.stock_left > 0, Offer.active.is_(True),
+                            Offer.valid_from <= moment, Offer.valid_until > moment)
+        .values(stock_left=Offer.stock_left - 1)
+        .returning(Offer.stock_left, Offer.price_points, Offer.per_person_limit,
+                   Offer.valid_until, Offer.voucher_valid_days, Offer.title)
         .execution_options(synchronize_session=False)
-    ).scalar()
-    session.expire(offer, ["stock_left"])
-    if left is None:
+    ).one_or_none()
+    if terms is None:
+        session.refresh(offer)
+        if offer_service.offer_status(offer, moment) in ("withdrawn", "upcoming", "ended"):
+            raise OfferClosed(f"offer {offer.id} is not open", offer_id=offer.id)
         raise OutOfStock(f"offer {offer.id} is out of stock", offer_id=offer.id)
+    for name, value in terms._asdict().items():
+        set_committed_value(offer, name, value)
 
 
 def _unused_short_code(session: Session) -> str:

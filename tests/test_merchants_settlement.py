@@ -10,6 +10,7 @@ import pytest
 import ledger
 from merchants import settlement, vouchers
 from merchants.models import Redemption, Settlement, Voucher
+from merchants.statements import CHINA
 from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
 from tests.web_support import PASSWORD, csrf_token
 from volunteers import users
@@ -115,7 +116,8 @@ def test_a_merchant_rate_overrides_the_programme_rate_and_no_rate_is_reported(ap
 def test_this_month_cannot_be_settled_yet_and_a_bad_period_is_invalid(app, world, shops):
     from web.extensions import db
 
-    this_month = datetime.now(UTC).strftime("%Y-%m")
+    # The month as the programme counts it, in China time (UTC's lags by 8 hours each month).
+    this_month = datetime.now(CHINA).strftime("%Y-%m")
     with app.app_context():
         admin = users.get_user(db.session, world.ids["root_admin"])
         for period in (this_month, "2026-13", "26-01", ""):

@@ -156,3 +156,45 @@ def test_the_browsable_docs_answer(spec_app):
     page = response.get_data(as_text=True)
     assert "swagger" in page.lower()
     assert "openapi.json" in page
+
+
+MERCHANT_ADMIN_PATHS = {
+    # path: {method: the request body's required fields, or None for no body}
+    "/api/v1/offers/{offer_id}": {"patch": set()},
+    "/api/v1/offers/{offer_id}/withdraw": {"post": None},
+    "/api/v1/merchants/{merchant_id}/offers": {"get": None},
+    "/api/v1/settlements": {"get": None},
+    "/api/v1/settlements/{settlement_id}": {"get": None},
+    "/api/v1/programmes/{code}/settlements": {"post": set()},
+    "/api/v1/settlements/{settlement_id}/paid": {"post": {"payment_reference"}},
+    "/api/v1/programmes/{code}/settlement-rate": {"get": None, "put": {"fen_per_point"}},
+}
+
+
+@pytest.mark.parametrize("path", sorted(MERCHANT_ADMIN_PATHS))
+def test_offer_edits_and_settlement_are_documented(document, path):
+    assert path in document["paths"], sorted(document["paths"])
+    for method, required in MERCHANT_ADMIN_PATHS[path].items():
+        operation = document["paths"][path][method]
+        assert "200" in operation["responses"], (method, path)
+        if required is None:
+            assert "requestBody" not in operation
+            continue
+        schema = resolve(document, operation["requestBody"]["content"]["application/json"][
+            "schema"])
+        assert set(schema.get("required", [])) == required, (method, path)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/programmes/{code}/settlements",
+                                  "/api/v1/settlements/{settlement_id}/paid"])
+def test_settlement_posts_that_move_money_document_the_idempotency_key(document, path):
+    parameters = document["paths"][path]["post"].get("parameters", [])
+    assert [p["name"] for p in parameters if p["in"] == "header"] == ["Idempotency-Key"]
+
+
+def test_an_offer_edit_documents_the_price_and_stock_rules(document):
+    body = document["paths"]["/api/v1/offers/{offer_id}"]["patch"]["requestBody"]
+    schema = resolve(document, body["content"]["application/json"]["schema"])
+    assert schema["properties"]["price_points"]["minimum"] == 1
+    assert schema["properties"]["stock"]["minimum"] == 0
+    assert "vouchers_issued" in schema["properties"]["stock"]["description"]

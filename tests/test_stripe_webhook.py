@@ -102,6 +102,56 @@ def test_stripe_refusing_the_key_is_a_provider_error(make_app, fake_stripe):
     assert (response.status_code, response.get_json()["code"]) == (502, "payment_provider_error")
 
 
+# --- who may start card funding ------------------------------------------------------------
+
+def test_there_is_no_sponsor_role_so_card_funding_is_open_to_anyone_signed_in():
+    """The issue says "a sponsor or the administrator funds a programme"; no sponsor role
+    exists, so starting card funding stays open to every signed-in user (docs/payments.md).
+    Should a sponsor role be added, revisit who may start it."""
+    from volunteers.models import ROLES, STAFF_ROLES
+
+    assert "sponsor" not in ROLES and "sponsor" not in STAFF_ROLES
+
+
+@pytest.mark.parametrize("as_", ["rider", "kunming_volunteer", "dafeng_reviewer"])
+def test_a_signed_in_user_who_is_not_an_admin_may_sponsor_by_card(app, api, world, client,
+                                                                   fake_stripe, as_):
+    before = ledger_snapshot(app)
+    started = start(api, as_=as_)
+    assert (started["status"], started["amount_fen"], started["programme"]) == (
+        "open", CARD_FEN, "fengxingxia")
+    assert fake_stripe.requests[-1]["params"]["metadata"]["user_id"] == str(world.ids[as_])
+    assert ledger_snapshot(app) == before
+    paid = deliver(client, fake_stripe.completed_event(started["stripe_session_id"]))
+    assert paid.get_json()["outcome"] == "funded"
+    assert available(app, world.fund) == BUDGET_POINTS * 100 + CARD_FEN
+
+
+def test_anonymous_card_funding_is_refused_before_stripe_is_called(app, api, world,
+                                                                   fake_stripe):
+    before = ledger_snapshot(app)
+    response = api.post("/programmes/fengxingxia/card-funding",
+                        json={"amount_fen": CARD_FEN})
+    assert (response.status_code, response.get_json()["code"]) == (401, "unauthorized")
+    assert fake_stripe.requests == []
+    assert ledger_snapshot(app) == before
+    page = app.test_client().get("/programmes/fengxingxia/fund-by-card")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
+
+
+def test_a_volunteer_sees_the_fund_page_but_not_others_payments(app, world, fake_stripe):
+    from tests.web_support import PASSWORD, csrf_token
+
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"csrf_token": csrf_token(html), "username": "rider",
+                                "password": PASSWORD})
+    page = client.get("/programmes/fengxingxia/fund-by-card").get_data(as_text=True)
+    assert 'data-test="pay-by-card"' in page
+    assert "任何已登录的用户都可以这样资助项目" in page
+    assert 'data-test="card-payments"' not in page
+
+
 # --- the webhook ----------------------------------------------------------------------------
 
 def test_a_paid_session_funds_the_programme_once(app, api, world, client, fake_stripe):

@@ -29,7 +29,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 import ledger
 from merchants import offers as offer_service
@@ -37,7 +37,7 @@ from merchants import settlement, statements, tokens
 from merchants import vouchers as voucher_service
 from merchants.models import OFFER_KINDS, Merchant
 from volunteers import access
-from volunteers.errors import DomainError, Forbidden
+from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
 from .errors import PAGE_MESSAGES
 from .extensions import db, limiter
@@ -52,6 +52,13 @@ OFFER_KIND_NAMES = {
     "service": _l("Service"),
     "transport": _l("Public transport"),
     "green_channel": _l("Government green channel"),
+}
+OFFER_STATUS_NAMES = {
+    "open": _l("Open"),
+    "upcoming": _l("Not yet open"),
+    "sold_out": _l("Sold out"),
+    "ended": _l("Ended"),
+    "withdrawn": _l("Withdrawn from sale"),
 }
 VOUCHER_STATUS_NAMES = {
     "issued": _l("Valid"),
@@ -88,6 +95,11 @@ def till_identity() -> str:
 @bp.app_template_filter("offer_kind")
 def offer_kind(kind: str) -> str:
     return str(OFFER_KIND_NAMES.get(kind, kind))
+
+
+@bp.app_template_filter("offer_status")
+def offer_status(offer) -> str:
+    return str(OFFER_STATUS_NAMES[offer_service.offer_status(offer)])
 
 
 @bp.app_template_filter("voucher_status")
@@ -276,10 +288,127 @@ def merchant_home():
         commit()
         flash(_("Offer published."), "success")
         return redirect(url_for("merchants.merchant_home", merchant=merchant.id))
-    found = offer_service.open_offers(db.session, current_user, merchant_id=merchant.id)
+    found = offer_service.merchant_offers(db.session, current_user, merchant.id)
     accepted = ledger.balance(db.session, merchant.accepted_account)
     return render_template("merchants/merchant.html", merchant=merchant, offers=found, form=form,
-                           accepted=accepted, merchants=_my_merchants())
+                           accepted=accepted, merchants=_my_merchants(),
+                           withdraw_form=EmptyForm())
+
+
+class OfferEditForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    kind = SelectField(_l("Kind"))
+    price_points = IntegerField(_l("Price in points"), validators=[
+        InputRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
+    stock = IntegerField(_l("Stock"), validators=[
+        InputRequired(), NumberRange(min=0, max=offer_service.MAX_STOCK)])
+    per_person_limit = IntegerField(_l("Per person"), validators=[
+        InputRequired(), NumberRange(min=1, max=offer_service.MAX_PER_PERSON_LIMIT)])
+    valid_from = DateTimeLocalField(_l("Valid from"), validators=[InputRequired()])
+    valid_until = DateTimeLocalField(_l("Valid until"), validators=[InputRequired()])
+
+
+def _local_minute(moment):
+    """A stored moment as the page shows it: China time, to the minute, without a zone."""
+    return moment.astimezone(statements.CHINA).replace(tzinfo=None, second=0, microsecond=0)
+
+
+def _offer_form_values(offer) -> dict:
+    return {"title": offer.title, "description": offer.description or "", "kind": offer.kind,
+            "price_points": offer.price_points, "stock": offer.stock_total,
+            "per_person_limit": offer.per_person_limit,
+            "valid_from": _local_minute(offer.valid_from),
+            "valid_until": _local_minute(offer.valid_until)}
+
+
+def _offer_changes(form: OfferEditForm, current: dict) -> dict:
+    """Only what the person changed: an untouched window that has already begun (or ended)
+    is not re-validated as if it were new."""
+    entered = {name: getattr(form, name).data for name in current}
+    entered["title"] = entered["title"].strip()
+    entered["description"] = (entered["description"] or "").strip()
+    changes = {name: value for name, value in entered.items() if value != current[name]}
+    for name in ("valid_from", "valid_until"):
+        if name in changes:
+            changes[name] = changes[name].replace(tzinfo=statements.CHINA)
+    if "description" in changes:
+        changes["description"] = changes["description"] or None
+    return changes
+
+
+@bp.route("/merchant/offers/<int:offer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_offer(offer_id):
+    offer = offer_service.get_offer(db.session, offer_id)
+    offer_service.require_staff_or_admin(db.session, current_user, offer.merchant)
+    back = url_for("merchants.merchant_home", merchant=offer.merchant_id)
+    if not offer.active:
+        flash(_("This offer was withdrawn and can no longer be edited."), "error")
+        return redirect(back)
+    current = _offer_form_values(offer)
+    form = OfferEditForm(data=current)
+    form.kind.choices = [(code, str(name)) for code, name in OFFER_KIND_NAMES.items()]
+    status = 200
+    if form.validate_on_submit():
+        changes = _offer_changes(form, current)
+        if not changes:
+            flash(_("Nothing was changed."), "info")
+            return redirect(back)
+        try:
+            offer_service.edit_offer(db.session, current_user, offer.id, changes)
+            commit()
+        except Invalid as error:
+            db.session.rollback()
+            issued = offer_service.get_offer(db.session, offer_id).vouchers_issued
+            _show_field_errors(form, error.errors, issued)
+            status = 422
+        except Conflict as error:
+            db.session.rollback()
+            flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
+            return redirect(back)
+        else:
+            flash(_("Offer saved. A new price applies to vouchers taken from now on."),
+                  "success")
+            return redirect(back)
+    elif form.is_submitted():
+        status = 422
+    return render_template("merchants/offer_edit.html", offer=offer, form=form), status
+
+
+def _show_field_errors(form: FlaskForm, errors: dict, vouchers_issued: int) -> None:
+    """A service's refusal beside the fields it names, in the person's language for the two
+    rules the form itself cannot check."""
+    for name, messages in (errors or {}).items():
+        field = getattr(form, name, None)
+        if field is None:
+            flash(str(PAGE_MESSAGES["validation_error"]), "error")
+            continue
+        if name == "stock":
+            messages = [_("At least %(count)s: vouchers already issued.",
+                          count=vouchers_issued)]
+        elif name == "valid_until":
+            messages = [_("Must be in the future and after the start.")]
+        field.errors = list(field.errors) + list(messages)
+
+
+@bp.route("/merchant/offers/<int:offer_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_offer(offer_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    offer = offer_service.get_offer(db.session, offer_id)
+    back = url_for("merchants.merchant_home", merchant=offer.merchant_id)
+    try:
+        offer_service.withdraw_offer(db.session, current_user, offer_id)
+        commit()
+    except Conflict:
+        db.session.rollback()
+        flash(_("This offer was already withdrawn."), "info")
+        return redirect(back)
+    flash(_("Offer withdrawn: no new vouchers can be taken. Vouchers already issued stay "
+            "valid until they are redeemed, cancelled or expire."), "success")
+    return redirect(back)
 
 
 @bp.route("/merchant/statement")

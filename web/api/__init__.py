@@ -38,11 +38,12 @@ def register(api) -> None:
         programmes,
         rankings,
         reports,
+        settlements,
         teams,
         vouchers,
         wishes,
     )
 
     for module in (auth, me, programmes, accounts, reports, activities, wishes, teams,
-                   merchants, vouchers, payments, rankings):
+                   merchants, vouchers, settlements, payments, rankings):
         api.register_blueprint(module.blp)

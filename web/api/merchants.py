@@ -1,10 +1,11 @@
 """Merchants and their offers (CONTRACT section 4): ``POST /merchants``,
-``POST /merchants/{id}/offers``, ``GET /offers``, and a merchant's statement."""
+``POST /merchants/{id}/offers``, ``GET /offers``, editing and withdrawing an offer, and a
+merchant's statement."""
 
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from merchants import offers, statements
 from merchants.models import OFFER_KINDS
@@ -80,6 +81,40 @@ class OfferSchema(Schema):
     valid_from = fields.DateTime()
     valid_until = fields.DateTime()
     voucher_valid_days = fields.Integer(allow_none=True)
+    status = fields.Function(lambda o: offers.offer_status(o), metadata={
+        "description": "open, upcoming, sold_out, ended or withdrawn"})
+    vouchers_issued = fields.Integer(metadata={
+        "description": "vouchers issued or redeemed (the least the stock may be set to)"})
+    updated_at = fields.DateTime(allow_none=True)
+    withdrawn_at = fields.DateTime(allow_none=True)
+
+
+class OfferUpdateSchema(Schema):
+    """The fields to change; those left out stay as they are."""
+
+    title = fields.String(validate=validate.Length(min=1, max=offers.MAX_TITLE_LENGTH))
+    description = fields.String(allow_none=True,
+                                validate=validate.Length(max=offers.MAX_DESCRIPTION_LENGTH))
+    kind = fields.String(validate=validate.OneOf(OFFER_KINDS))
+    price_points = StrictInteger(
+        validate=validate.Range(min=1, max=offers.MAX_PRICE_POINTS),
+        metadata={"description": "for vouchers taken from now on; issued ones keep theirs"})
+    stock = StrictInteger(
+        validate=validate.Range(min=0, max=offers.MAX_STOCK),
+        metadata={"description": "total stock: up, or down to no fewer than vouchers_issued"})
+    per_person_limit = StrictInteger(
+        validate=validate.Range(min=1, max=offers.MAX_PER_PERSON_LIMIT))
+    valid_from = fields.DateTime()
+    valid_until = fields.DateTime(metadata={
+        "description": "in the future when changed, after valid_from; issued vouchers keep "
+        "their deadline"})
+    voucher_valid_days = StrictInteger(
+        allow_none=True, validate=validate.Range(min=1, max=offers.MAX_VOUCHER_VALID_DAYS))
+
+    @validates_schema
+    def something_to_change(self, data, **kwargs):
+        if not data:
+            raise ValidationError("at least one field to change", "_schema")
 
 
 class OfferArgsSchema(Schema):
@@ -155,6 +190,45 @@ def create_offer(payload, merchant_id):
             "title", "price_points", "stock", "per_person_limit", "valid_until", "kind")
     }, description=payload.get("description"), valid_from=payload.get("valid_from"),
         voucher_valid_days=payload.get("voucher_valid_days"))
+    commit()
+    return offer
+
+
+@blp.route("/merchants/<int:merchant_id>/offers", methods=["GET"])
+@actor_required("admin", "merchant")
+@blp.response(200, OfferSchema(many=True))
+def merchant_offers(merchant_id):
+    """Every offer of a merchant, newest first, withdrawn and ended ones too (its staff and
+    administrators over its area)."""
+    return offers.merchant_offers(db.session, current_actor(), merchant_id)
+
+
+@blp.route("/offers/<int:offer_id>", methods=["PATCH"])
+@actor_required("admin", "merchant")
+@blp.arguments(OfferUpdateSchema)
+@blp.response(200, OfferSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="forbidden: not the merchant's staff "
+                  "nor an administrator over its area")
+@blp.alt_response(409, schema=ErrorSchema, description="conflict: the offer was withdrawn")
+@blp.alt_response(422, schema=ErrorSchema, description="validation_error, e.g. a stock below "
+                  "the vouchers already issued or a window that ends before it starts")
+def edit_offer(payload, offer_id):
+    """Change an offer (its staff, or an administrator over the merchant's area). A new price
+    applies to vouchers taken from now on: issued vouchers keep the price they hold."""
+    offer = offers.edit_offer(db.session, current_actor(), offer_id, payload)
+    commit()
+    return offer
+
+
+@blp.route("/offers/<int:offer_id>/withdraw", methods=["POST"])
+@actor_required("admin", "merchant")
+@blp.response(200, OfferSchema)
+@blp.alt_response(403, schema=ErrorSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="conflict: already withdrawn")
+def withdraw_offer(offer_id):
+    """Withdraw an offer: no new vouchers (a take answers 409 offer_closed); vouchers already
+    issued stay valid until they are redeemed, cancelled or expire."""
+    offer = offers.withdraw_offer(db.session, current_actor(), offer_id)
     commit()
     return offer
 

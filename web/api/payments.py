@@ -223,7 +223,9 @@ def mark_paid(payload, request_id):
 @blp.doc(parameters=IDEMPOTENT)
 def start_card_funding(payload, code):
     """A Stripe Checkout Session funding the programme; send the payer to checkout_url. The
-    funding is posted when Stripe's webhook confirms the payment."""
+    funding is posted when Stripe's webhook confirms the payment. Open to anyone signed in
+    (a sponsor or an administrator: there is no sponsor role, and a payment can only add
+    to the fund); the payer is recorded with the session."""
     actor = current_actor()
     success_url, cancel_url = card_urls(code)
     session = funding.start_card_funding(
