@@ -71,6 +71,19 @@ def test_a_reversed_last_reward_moves_the_moment_of_reaching_back(session):
     assert ranking.check(session, "fengxingxia", YEAR) == []
 
 
+def test_a_first_page_preview_counts_every_volunteer(session):
+    world = build(session)
+    earn_all(session, world, POINTS)
+    full = ranking.compute(session, world.admin, "fengxingxia", YEAR)
+    page = ranking.compute(session, world.admin, "fengxingxia", YEAR, limit=3)
+    assert page.placements == full.placements[:3]
+    assert (page.eligible_count, page.ranked_count, page.bonus_total_fen) == (
+        20, len(full.ranked), sum(p.bonus_fen for p in full.placements))
+    assert page.tier_summaries() == ranking.summarise(full.config, full.placements)
+    assert [(t.count, t.min_points, t.max_points) for t in page.tier_summaries()] == [
+        (1, 100, 100), (3, 80, 90), (6, 20, 70)]
+
+
 def test_staff_suspended_and_other_areas_are_not_ranked(session):
     from volunteers import users
 

@@ -51,7 +51,7 @@ def preview_document(session: Session, computed: ranking.Ranking, *, limit: int 
         "ledger_position": {"entry_id": position.entry_id, "chain_seq": position.chain_seq,
                             "chain_hash": position.chain_hash},
         "config": computed.config, "eligible_count": computed.eligible_count,
-        "ranked_count": len(computed.ranked), "bonus_total_fen": computed.bonus_total_fen,
+        "ranked_count": computed.ranked_count, "bonus_total_fen": computed.bonus_total_fen,
         "bonus_entry_count": None, "tiers": _summaries(computed.tier_summaries()),
         "rows": _rows(session, computed.config, computed.placements[:limit]), "rows_offset": 0,
         "published_at": None, "published_by": None,

@@ -81,37 +81,61 @@ class TierSummary:
 
 @dataclass
 class Ranking:
+    """A computed ranking: its counts over every eligible volunteer, and the placements from
+    the top (all of them unless the caller asked for the first page only)."""
+
     programme: Programme
     year: int
     config: dict
     position: Position
     placements: list[tiers.Placement]
-
-    @property
-    def eligible_count(self) -> int:
-        return len(self.placements)
+    eligible_count: int
+    ranked_count: int
+    bonus_total_fen: int
+    summaries: list[TierSummary]
 
     @property
     def ranked(self) -> list[tiers.Placement]:
         return [p for p in self.placements if p.tier is not None]
 
-    @property
-    def bonus_total_fen(self) -> int:
-        return sum(p.bonus_fen for p in self.placements)
-
     def tier_summaries(self) -> list[TierSummary]:
-        return summarise(self.config, self.placements)
+        return self.summaries
+
+
+class Tally:
+    """Counts, point spans and bonuses per tier, kept while the rows stream past."""
+
+    def __init__(self, config: dict):
+        self.config, self.eligible, self.bonus_fen = config, 0, 0
+        self.spans: dict[str, list[int]] = {}
+
+    def add(self, points: int, tier: str | None, bonus_fen: int) -> None:
+        self.eligible += 1
+        self.bonus_fen += bonus_fen
+        if tier is None:
+            return
+        span = self.spans.get(tier)
+        if span is None:
+            self.spans[tier] = [1, points, points]
+        else:
+            span[0] += 1
+            span[1] = min(span[1], points)
+            span[2] = max(span[2], points)
+
+    def summaries(self) -> list[TierSummary]:
+        result = []
+        for rule in self.config["tiers"]:
+            count, low, high = self.spans.get(rule["key"], (0, None, None))
+            result.append(TierSummary(rule["key"], rule["name"], count, low, high,
+                                      rule["bonus_fen"]))
+        return result
 
 
 def summarise(config: dict, placements) -> list[TierSummary]:
-    by_tier: dict[str, list[int]] = {rule["key"]: [] for rule in config["tiers"]}
+    tally = Tally(config)
     for placement in placements:
-        if placement.tier is not None:
-            by_tier[placement.tier].append(placement.points)
-    return [TierSummary(rule["key"], rule["name"], len(by_tier[rule["key"]]),
-                        min(by_tier[rule["key"]], default=None),
-                        max(by_tier[rule["key"]], default=None), rule["bonus_fen"])
-            for rule in config["tiers"]]
+        tally.add(placement.points, placement.tier, placement.bonus_fen)
+    return tally.summaries()
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -202,10 +226,10 @@ def ledger_position(session: Session) -> Position:
 
 
 def compute(session: Session, actor: User | None, code: str, year: int,
-            config: dict | None = None) -> Ranking:
+            config: dict | None = None, *, limit: int | None = None) -> Ranking:
     """The year's ranking as it stands (a preview: nothing is written). ``actor`` None is the
-    system. The database ranks and cuts the tiers (``ranked_query``); Python only reads the
-    rows."""
+    system. The database ranks and cuts the tiers (``ranked_query``); Python streams the
+    rows once, counting them, and keeps the first ``limit`` placements (all when None)."""
     programme = get_programme(session, code)
     if actor is not None:
         access.require(actor, RANKING_ROLES, programme.area)
@@ -214,20 +238,28 @@ def compute(session: Session, actor: User | None, code: str, year: int,
     _give_room_to_sort(session)
     for _ in range(MAX_POSITION_ATTEMPTS):
         position = ledger_position(session)
+        placements, tally = [], Tally(config)
         rows = session.execute(ranked_query(programme, year, config).order_by("position"),
                                execution_options={"yield_per": FETCH_ROWS})
-        placements = [tiers.Placement(row.position, row.rank, row.volunteer_id, row.points,
-                                      ledger.rules.as_utc(row.reached_at), row.tier,
-                                      row.bonus_fen) for row in rows]
+        for row in rows:
+            tally.add(row.points, row.tier, row.bonus_fen)
+            if limit is None or len(placements) < limit:
+                placements.append(tiers.Placement(
+                    row.position, row.rank, row.volunteer_id, row.points,
+                    ledger.rules.as_utc(row.reached_at), row.tier, row.bonus_fen))
         if not _moved_since(session, position, year, config):
             break
-    return Ranking(programme, year, config, position, placements)
+    summaries = tally.summaries()
+    return Ranking(programme, year, config, position, placements, tally.eligible,
+                   sum(summary.count for summary in summaries), tally.bonus_fen, summaries)
 
 
 def _give_room_to_sort(session: Session) -> None:
-    """A million scores sort in memory rather than on disk (this transaction only)."""
+    """A million scores sort in memory rather than on disk, and the query is not compiled
+    first (JIT costs more than it saves here); this transaction only."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def _moved_since(session: Session, position: Position, year: int, config: dict) -> bool:

@@ -86,7 +86,8 @@ def index():
             access.require(current_user, ranking.RANKING_ROLES, programme.area)
             document = honours.snapshot_document(db.session, snapshot, limit=PREVIEW_ROWS)
         else:
-            computed = ranking.compute(db.session, current_user, code, year)
+            computed = ranking.compute(db.session, current_user, code, year,
+                                       limit=PREVIEW_ROWS)
             document = honours.preview_document(db.session, computed, limit=PREVIEW_ROWS)
     except DomainError as error:
         db.session.rollback()

@@ -73,7 +73,7 @@ def run(code, year, publish, username):
         programme = get_programme(db.session, code)
         actor = _actor(username, programme)
         if not publish:
-            computed = ranking.compute(db.session, actor, code, year)
+            computed = ranking.compute(db.session, actor, code, year, limit=0)
             db.session.rollback()
             _summary(year, code, computed.tier_summaries(), computed.eligible_count,
                      (computed.position.entry_id, computed.position.chain_seq),

@@ -195,7 +195,8 @@ def run_ranking(payload, code):
     bonus from the programme's fund, all or nothing."""
     actor = current_actor()
     if not payload["publish"]:
-        computed = ranking.compute(db.session, actor, code, payload["year"])
+        computed = ranking.compute(db.session, actor, code, payload["year"],
+                                   limit=payload["limit"])
         return honours.preview_document(db.session, computed, limit=payload["limit"])
     snapshot = ranking.publish(db.session, actor, code, payload["year"])
     commit()
