@@ -39,8 +39,8 @@ BEGIN SELECT RAISE(ABORT, 'ledger history is append-only: DELETE on {table} refu
 # balances at once; the postings (which carry the running balance) and the yearly totals
 # follow. A hot account's row is thus locked for the last few statements and the commit only.
 # A refusal returns a verdict instead of raising: the sub-block undoes the rows it wrote, and
-# the caller's transaction stays usable.
-POSTGRES_POST_V1 = """
+# the caller's transaction stays usable. ``{totals}``: how a version keeps the yearly totals.
+POSTGRES_POST = """
 CREATE OR REPLACE FUNCTION ledger_post(plan jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -133,15 +133,7 @@ BEGIN
             VALUES (new_id, (ids->>(posting->>0))::bigint, posting->>1,
                     (posting->>2)::bigint, balance, created);
         END LOOP;
-
-        INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
-        SELECT (ids->>(total->>0))::bigint, (total->>1)::int, total->>2,
-               (total->>3)::bigint, (total->>4)::bigint
-          FROM jsonb_array_elements(plan->'totals') AS total
-        ON CONFLICT (account_id, year, kind) DO UPDATE
-           SET credited = t.credited + excluded.credited,
-               debited = t.debited + excluded.debited;
-    EXCEPTION
+{totals}    EXCEPTION
         WHEN SQLSTATE 'JD001' THEN
             RETURN SQLERRM::jsonb;
         WHEN unique_violation THEN
@@ -173,7 +165,8 @@ $$;
 # batch is checked as if its entries were posted one after another. The writes run in a
 # sub-block: if a concurrent twin took one of the keys meanwhile, the block is undone and the
 # caller is told to retry. All or nothing, and a refusal leaves the transaction usable.
-POSTGRES_POST_MANY_V1 = """
+# ``{totals}``: how a version keeps the yearly totals.
+POSTGRES_POST_MANY = """
 CREATE OR REPLACE FUNCTION ledger_post_many(batch jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -259,16 +252,7 @@ BEGIN
               FROM (SELECT account_id, sum(amount) AS amount FROM run
                      GROUP BY account_id) AS d
              WHERE a.id = d.account_id
-        ), totals AS (
-            INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
-            SELECT a.id, (total->>1)::int, total->>2, (total->>3)::bigint,
-                   (total->>4)::bigint
-              FROM jsonb_array_elements(batch->'totals') AS total
-              JOIN ledger_accounts a ON a.code = ANY(codes) AND a.code = total->>0
-            ON CONFLICT (account_id, year, kind) DO UPDATE
-               SET credited = t.credited + excluded.credited,
-                   debited = t.debited + excluded.debited
-        ), queued AS (
+        ), totals AS ({totals}        ), queued AS (
             INSERT INTO ledger_unsealed (entry_id) SELECT id FROM ids ORDER BY id
         )
         SELECT jsonb_object_agg(b.e->>'idempotency_key', ids.id) INTO written
@@ -512,13 +496,11 @@ $$;
 """
 
 
-def _revised(source: str, old: str, new: str) -> str:
-    assert source.count(old) == 1, "the version 1 text moved"
-    return source.replace(old, new)
-
-
-POSTGRES_POST_V2 = _revised(POSTGRES_POST_V1, TOTALS_UPSERT_V1, TOTALS_UPSERT_V2)
-POSTGRES_POST_MANY_V2 = _revised(POSTGRES_POST_MANY_V1, TOTALS_CTE_V1, TOTALS_CTE_V2)
+# The writers of each version: the same text but for how the yearly totals are kept.
+POSTGRES_POST_V1 = POSTGRES_POST.replace("{totals}", TOTALS_UPSERT_V1)
+POSTGRES_POST_MANY_V1 = POSTGRES_POST_MANY.replace("{totals}", TOTALS_CTE_V1)
+POSTGRES_POST_V2 = POSTGRES_POST.replace("{totals}", TOTALS_UPSERT_V2)
+POSTGRES_POST_MANY_V2 = POSTGRES_POST_MANY.replace("{totals}", TOTALS_CTE_V2)
 
 
 def install_v2(connection: Connection) -> None:
