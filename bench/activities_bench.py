@@ -51,6 +51,7 @@ def build(engine, volunteers: int):
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         ddl.install_v1(connection)
+        ddl.install_seal_v1(connection)
     with Session(engine) as session:
         areas.ensure_root(session)
         areas.create_area(session, "xindu", "新都区", "district", "root")

@@ -94,6 +94,7 @@ def create_database(server_url: str, name: str) -> str:
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         ddl.install_v1(connection)
+        ddl.install_seal_v1(connection)
     engine.dispose()
     return url
 

@@ -92,6 +92,7 @@ def generate() -> None:
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         ddl.install_v1(connection)
+        ddl.install_seal_v1(connection)
     history_indexes = _drop_history_indexes(engine)
     with engine.begin() as connection:
         connection.execute(text("SET temp_buffers = '2GB'"))

@@ -51,6 +51,7 @@ def create_schema(engine) -> None:
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         ddl.install_v1(connection)
+        ddl.install_seal_v1(connection)
 
 
 class TestDatabase:

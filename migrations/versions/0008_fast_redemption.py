@@ -1,0 +1,24 @@
+"""fast redemption: the ledger's one-round-trip sealer ``ledger_seal`` (PostgreSQL only)
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-11-30 16:00:00.000000
+
+"""
+from alembic import op
+
+from ledger import ddl
+
+# revision identifiers, used by Alembic.
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    ddl.install_seal_v1(op.get_bind())
+
+
+def downgrade():
+    ddl.uninstall_seal_v1(op.get_bind())
