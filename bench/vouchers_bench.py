@@ -62,6 +62,7 @@ def create_database(server_url: str) -> str:
     import activities  # noqa: F401  (every package's tables join the metadata)
     import merchants  # noqa: F401
     import volunteers  # noqa: F401
+    from merchants import ddl as merchants_ddl
 
     name = f"jindou_vouchers_bench_{uuid.uuid4().hex[:8]}"
     admin(server_url, f'CREATE DATABASE "{name}"')
@@ -71,6 +72,7 @@ def create_database(server_url: str) -> str:
     with engine.begin() as connection:
         ddl.install_v1(connection)
         ddl.install_seal_v1(connection)
+        merchants_ddl.install_v1(connection)
     engine.dispose()
     return url
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 import ledger
 from ledger import ddl
+from merchants import ddl as merchants_ddl
 
 POSTGRES_SERVER_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -52,6 +53,7 @@ def create_schema(engine) -> None:
     with engine.begin() as connection:
         ddl.install_v1(connection)
         ddl.install_seal_v1(connection)
+        merchants_ddl.install_v1(connection)
 
 
 class TestDatabase:
