@@ -409,3 +409,59 @@ def test_every_entry_of_concurrent_redemptions_is_sealed(engine, world, shops):
         report = ledger.verify(session)
         assert report.ok, report.problems
         assert report.sealed == report.entries
+
+
+# --- what a till's request costs -------------------------------------------------------------
+
+
+class Statements:
+    """The SQL statements an engine runs while counted."""
+
+    def __init__(self, engine):
+        self.engine, self.seen = engine, []
+
+    def record(self, _connection, _cursor, statement, *_args):
+        if statement != "BEGIN IMMEDIATE":  # SQLite's transaction start (ledger.db)
+            self.seen.append(" ".join(statement.split()))
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self.record)
+        return self.seen
+
+    def __exit__(self, *_exc):
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self.record)
+
+
+def test_the_till_api_knows_who_scans_in_one_query_and_redeems_in_two(app, api, engine, world,
+                                                                      shops):
+    voucher_id, = take(engine, world, shops)
+    api.token("till")
+    with Statements(engine) as seen:
+        response = api.post("/vouchers/redeem", as_="till",
+                            json={"code": tokens.sign(app.config["JINDOU_VOUCHER_KEY"],
+                                                      voucher_id)})
+    assert response.status_code == 200, response.get_json()
+    who = [s for s in seen if "FROM users" in s or "role_grants" in s or "api_tokens" in s]
+    assert len(who) == 1, seen
+    assert "JOIN api_tokens" in who[0] and "role_grants" in who[0]
+    if engine.dialect.name == "postgresql":
+        assert len(seen) == 4, seen  # who, the voucher, merchants_redeem_voucher, ledger_seal
+        assert "merchants_redeem_voucher" in seen[2] and "ledger_seal" in seen[3]
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(UnsealedEntry)) == 0
+
+
+def test_a_signed_in_page_loads_its_user_and_roles_in_one_query(app, engine, world, shops):
+    from web.auth import load_user
+    from web.extensions import db
+
+    with app.test_request_context("/till"), Statements(engine) as seen:
+        user = load_user(str(shops.ids["till"]))
+        assert user.roles == ["merchant"]
+        assert sorted(grant.area.code for grant in user.grants) == ["dafeng", "sanyuan"]
+        db.session.remove()
+    assert len(seen) == 1, seen
