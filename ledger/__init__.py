@@ -5,7 +5,7 @@ from a plain Python shell with a SQLAlchemy session.
 """
 
 from .audit import Report, verify
-from .chain import seal, seal_all
+from .chain import seal, seal_after_commit, seal_all
 from .db import Base, configure_engine
 from .errors import (
     AccountClosed,
@@ -59,6 +59,7 @@ __all__ = [
     "Report",
     "verify",
     "seal",
+    "seal_after_commit",
     "seal_all",
     "Base",
     "configure_engine",

@@ -11,7 +11,7 @@ measures what an in-transaction chain would cost.
 from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from . import rules
 from .models import ChainHead, ChainLink, Entry, UnsealedEntry
@@ -30,10 +30,15 @@ def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
     ``seal_in_python``.
     """
     if session.get_bind().dialect.name == "postgresql":
-        session.flush()
-        return session.execute(text("SELECT ledger_seal(:max_entries)"),
-                               {"max_entries": max_entries}).scalar_one()
+        return _seal_in_postgres(session, max_entries, own_transaction=False)
     return seal_in_python(session, max_entries=max_entries)
+
+
+def _seal_in_postgres(session: Session, max_entries: int, *, own_transaction: bool) -> int:
+    session.flush()
+    return session.execute(text("SELECT ledger_seal(:max_entries, :own_transaction)"),
+                           {"max_entries": max_entries, "own_transaction": own_transaction}
+                           ).scalar_one()
 
 
 def seal_in_python(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
@@ -64,6 +69,22 @@ def seal_in_python(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> in
     )
     session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev_hash))
     return len(queued)
+
+
+def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
+    """``seal`` in a transaction of its own, for a caller that has just committed its entries
+    (a web request, last); commits. On PostgreSQL the one ``ledger_seal`` call is a statement
+    in autocommit, atomic by itself: one round trip instead of BEGIN, call and COMMIT, and a
+    commit that does not wait for the disk (why that is safe: ``ddl.POSTGRES_SEAL_V1``)."""
+    plain = session() if isinstance(session, scoped_session) else session
+    assert not plain.in_transaction(), "commit the entries before sealing them"
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        sealed = _seal_in_postgres(session, max_entries, own_transaction=True)
+    else:
+        sealed = seal_in_python(session, max_entries=max_entries)
+    session.commit()
+    return sealed
 
 
 def seal_all(session: Session) -> int:

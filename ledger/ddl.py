@@ -35,8 +35,14 @@ BEGIN SELECT RAISE(ABORT, 'ledger history is append-only: DELETE on {table} refu
 # The hash chain's sealer in one round trip: the same links as ``chain.seal`` makes in Python
 # (``rules.chain_link``: SHA-256 of "prev_hash:entry_id:entry_hash", as lowercase hex), the same
 # order (queued entries by id) and the same head lock, skipped when another sealer holds it.
+# Called as a transaction of its own (``own_transaction``), it commits without waiting for the
+# disk: a seal lost in a crash loses its links, its dequeuing and its head move together (WAL
+# order is kept), so its entries are simply queued again and the next seal makes the same links;
+# and the next synchronous commit of anyone flushes it anyway. Inside a caller's transaction it
+# leaves the commit to the caller's setting.
 POSTGRES_SEAL_V1 = """
-CREATE OR REPLACE FUNCTION ledger_seal(max_entries int) RETURNS int
+CREATE OR REPLACE FUNCTION ledger_seal(max_entries int, own_transaction boolean DEFAULT false)
+RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
     head_seq bigint;
@@ -77,6 +83,9 @@ BEGIN
     IF cardinality(ids) = 0 THEN
         RETURN 0;
     END IF;
+    IF own_transaction THEN
+        PERFORM set_config('synchronous_commit', 'off', true);
+    END IF;
     INSERT INTO ledger_chain (seq, entry_id, prev_hash, hash, sealed_at)
     SELECT s, i, p, l, clock_timestamp() FROM unnest(seqs, ids, prevs, links) AS x(s, i, p, l);
     DELETE FROM ledger_unsealed WHERE entry_id = ANY(ids);
@@ -95,7 +104,7 @@ def install_seal_v1(connection: Connection) -> None:
 
 def uninstall_seal_v1(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
-        connection.execute(text("DROP FUNCTION IF EXISTS ledger_seal(int)"))
+        connection.execute(text("DROP FUNCTION IF EXISTS ledger_seal(int, boolean)"))
 
 
 # One call writes one entry. Everything that needs no account lock happens first: the

@@ -135,3 +135,16 @@ def test_a_sealer_skips_while_another_holds_the_head_and_the_next_seal_catches_u
         assert queued(session) == 0
         report = ledger.verify(session)
         assert (report.problems, report.entries, report.sealed) == ([], 6, 6)
+
+
+def test_sealing_after_commit_seals_in_a_transaction_of_its_own(session):
+    award_many(session, 4)
+    assert ledger.seal_after_commit(session) == 4
+    assert not session.in_transaction()
+    assert queued(session) == 0
+    report = ledger.verify(session)
+    assert (report.problems, report.entries, report.sealed) == ([], 4, 4)
+    award_many(session, 1, prefix="open")
+    factories.wallet(session, 2)  # a transaction left open
+    with pytest.raises(AssertionError):
+        ledger.seal_after_commit(session)
