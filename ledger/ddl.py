@@ -68,9 +68,11 @@ BEGIN
             RETURN 0;
         END IF;
     END IF;
+    -- Driven by the queue, one index probe per entry, whatever the journal's statistics say
+    -- (a join let the planner sort the whole journal to seal one entry).
     FOR queued IN
-        SELECT u.entry_id, e.hash FROM ledger_unsealed u JOIN ledger_entries e ON e.id = u.entry_id
-         ORDER BY u.entry_id LIMIT max_entries
+        SELECT u.entry_id, (SELECT e.hash FROM ledger_entries e WHERE e.id = u.entry_id) AS hash
+          FROM ledger_unsealed u ORDER BY u.entry_id LIMIT max_entries
     LOOP
         head_seq := head_seq + 1;
         seqs := seqs || head_seq;
