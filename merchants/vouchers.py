@@ -390,8 +390,8 @@ def redeem_in_postgres(session: Session, actor: User, code: str, *, key: str | b
             voucher.id, voucher.volunteer_id, voucher.offer_title, voucher.merchant_name,
             voucher.price_points),
     }
-    answer = session.execute(_REDEEM, {"request": json.dumps(request, default=_json_moment)}
-                             ).scalar_one()
+    answer = session.connection().execute(
+        _REDEEM, {"request": json.dumps(request, default=_json_moment)}).scalar_one()
     return _function_answer(session, voucher, document, answer, moment)
 
 
@@ -443,8 +443,8 @@ def _function_answer(session: Session, voucher, document: dict, answer: dict,
     if verdict == "conflict":
         raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
     try:
-        result = ledger.accept_outcome(session, document, answer.get("ledger")
-                                       or answer["outcome"])
+        result = ledger.accept_outcome(
+            session, document, answer["outcome"] if verdict == "ledger" else answer["ledger"])
     except (ledger.HoldExpired, ledger.HoldNotPending) as error:
         raise VoucherExpired("this voucher's hold has lapsed", voucher_id=voucher.id) from error
     assert verdict == "redeemed", answer
