@@ -5,7 +5,7 @@ from a plain Python shell with a SQLAlchemy session.
 """
 
 from .audit import Report, verify
-from .chain import seal, seal_all
+from .chain import seal, seal_after_commit, seal_all
 from .db import Base, configure_engine
 from .errors import (
     AccountClosed,
@@ -40,12 +40,14 @@ from .reads import (
 from .rules import MAX_AMOUNT, Posting
 from .service import (
     Result,
+    accept_outcome,
     close_account,
     expire_holds,
     get_account,
     hold,
     hold_state,
     open_account,
+    plan_post_hold,
     post,
     post_each,
     post_hold,
@@ -58,6 +60,7 @@ __all__ = [
     "Report",
     "verify",
     "seal",
+    "seal_after_commit",
     "seal_all",
     "Base",
     "configure_engine",
@@ -95,12 +98,14 @@ __all__ = [
     "MAX_AMOUNT",
     "Posting",
     "Result",
+    "accept_outcome",
     "close_account",
     "expire_holds",
     "get_account",
     "hold",
     "hold_state",
     "open_account",
+    "plan_post_hold",
     "post",
     "post_hold",
     "post_each",

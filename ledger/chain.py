@@ -2,15 +2,16 @@
 
 Writers do not touch a global row: each entry stores the hash of its own content and joins a
 queue (``ledger_unsealed``). ``seal`` then links queued entries into the chain in one order,
-each link covering the previous link and the entry's hash. One sealer runs at a time (it locks
-the head row; on PostgreSQL others skip rather than wait), so sealing never serialises the
-writers themselves. ``bench/ledger_bench.py`` measures what an in-transaction chain would cost.
+each link covering the previous link and the entry's hash (on PostgreSQL in one round trip,
+``ledger_seal``). One sealer runs at a time (it locks the head row; on PostgreSQL others skip
+rather than wait), so sealing never serialises the writers themselves. ``bench/ledger_bench.py``
+measures what an in-transaction chain would cost.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy.orm import Session, scoped_session
 
 from . import rules
 from .models import ChainHead, ChainLink, Entry, UnsealedEntry
@@ -20,11 +21,28 @@ MAX_SEAL_BATCH = 5000
 
 
 def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
-    """Link up to ``max_entries`` queued entries into the chain; returns how many.
+    """Link up to ``max_entries`` queued entries into the chain; returns how many (0 also
+    when another sealer holds the head: what it leaves queued, the next seal links).
 
     Call it after the entries' transaction committed (the web layer does after each
-    request, the CLI before it verifies). It flushes; the caller commits.
+    request, the CLI before it verifies). It flushes; the caller commits. On PostgreSQL it
+    is one call of ``ledger_seal`` (``ddl.py``), which makes the same links as
+    ``seal_in_python``.
     """
+    if session.get_bind().dialect.name == "postgresql":
+        return _seal_in_postgres(session, max_entries, own_transaction=False)
+    return seal_in_python(session, max_entries=max_entries)
+
+
+def _seal_in_postgres(session: Session, max_entries: int, *, own_transaction: bool) -> int:
+    session.flush()
+    return session.execute(text("SELECT ledger_seal(:max_entries, :own_transaction)"),
+                           {"max_entries": max_entries, "own_transaction": own_transaction}
+                           ).scalar_one()
+
+
+def seal_in_python(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
+    """``seal`` in Python and portable SQL: the reference ``ledger_seal`` is tested against."""
     head = _lock_head(session)
     if head is None:
         return 0
@@ -51,6 +69,22 @@ def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
     )
     session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev_hash))
     return len(queued)
+
+
+def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
+    """``seal`` in a transaction of its own, for a caller that has just committed its entries
+    (a web request, last); commits. On PostgreSQL the one ``ledger_seal`` call is a statement
+    in autocommit, atomic by itself: one round trip instead of BEGIN, call and COMMIT, and a
+    commit that does not wait for the disk (why that is safe: ``ddl.POSTGRES_SEAL_V1``)."""
+    plain = session() if isinstance(session, scoped_session) else session
+    assert not plain.in_transaction(), "commit the entries before sealing them"
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        sealed = _seal_in_postgres(session, max_entries, own_transaction=True)
+    else:
+        sealed = seal_in_python(session, max_entries=max_entries)
+    session.commit()
+    return sealed
 
 
 def seal_all(session: Session) -> int:

@@ -414,6 +414,42 @@ def post_hold(
     return _execute(session, plan)
 
 
+def plan_post_hold(
+    pending_id: int,
+    held,
+    *,
+    idempotency_key: str,
+    kind: str = "hold_post",
+    reference: str | None = None,
+    memo: str | None = None,
+    actor: str | None = None,
+) -> dict:
+    """The ``ledger_post`` document that posts hold ``pending_id`` in full, built from what
+    the caller already read (the hold's postings as ``Posting(account, amount, unit)`` and its
+    ``reference``) without loading anything: for another package's PostgreSQL function that
+    settles a hold in the same round trip as its own writes, by calling ``ledger_post`` with
+    this document. It is exactly the plan ``post_hold`` sends for a full posting.
+
+    The caller checks the hold is pending and not expired, as ``post_hold`` does; a second
+    settlement is still refused by ``ledger_post`` itself (``pending_id`` is unique). Give
+    its answer to ``accept_outcome``."""
+    held = tuple(held)
+    if not held:
+        raise errors.InvalidEntry(f"hold {pending_id} has no postings")
+    plan = _plan(
+        idempotency_key, kind, held, reference, memo, actor,
+        status="posted", pending_id=pending_id, releases=held,
+    )
+    return _post_document(plan)
+
+
+def accept_outcome(session: Session, document: dict, outcome: dict) -> Result:
+    """What ``ledger_post`` answered for a document of ``plan_post_hold``, called from
+    another package's function: the ``Result``, or the ``LedgerError`` it stands for. A
+    written entry is queued for sealing after commit, as for every other writer."""
+    return _answer(session, document["codes"], outcome)
+
+
 def void_hold(
     session: Session,
     pending_id: int,
@@ -589,7 +625,11 @@ def _execute(session: Session, plan: Plan) -> Result:
         outcome = _execute_in_postgres(session, plan)
     else:
         outcome = _execute_with_core(session, plan)
-    _expire_cached_accounts(session, plan.codes)
+    return _answer(session, plan.codes, outcome)
+
+
+def _answer(session: Session, codes, outcome: dict) -> Result:
+    _expire_cached_accounts(session, codes)
     if outcome["result"] == "created":
         # Tells whoever commits that there is something for ``chain.seal`` to link.
         session.info["ledger_unsealed"] = True
@@ -631,7 +671,14 @@ def _expire_cached_accounts(session: Session, codes) -> None:
 
 
 def _execute_in_postgres(session: Session, plan: Plan) -> dict:
-    document = {
+    row = session.execute(text("SELECT ledger_post(CAST(:plan AS jsonb))"),
+                          {"plan": json.dumps(_post_document(plan))}).scalar_one()
+    return row
+
+
+def _post_document(plan: Plan) -> dict:
+    """The plan as ``ledger_post`` takes it."""
+    return {
         "entry": plan.entry_document(),
         "posted": plan.posted,
         "codes": list(plan.codes),
@@ -640,9 +687,6 @@ def _execute_in_postgres(session: Session, plan: Plan) -> dict:
         "units": {p.account: p.unit for p in plan.postings + plan.releases},
         "totals": [[*total[:5], rules.timestamp_text(total[5])] for total in plan.totals],
     }
-    row = session.execute(text("SELECT ledger_post(CAST(:plan AS jsonb))"),
-                          {"plan": json.dumps(document)}).scalar_one()
-    return row
 
 
 def _existing(session: Session, plan: Plan) -> dict | None:

@@ -11,9 +11,11 @@ the redemption row is unique per voucher besides.
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,7 +23,7 @@ import ledger
 from ledger import Posting, rules
 from volunteers import access, notifications
 from volunteers.errors import Conflict, Forbidden, NotFound
-from volunteers.models import User
+from volunteers.models import Notification, User
 from volunteers.notifications import N_
 
 from . import offers as offer_service
@@ -35,7 +37,7 @@ from .errors import (
     VoucherInvalid,
     VoucherWrongMerchant,
 )
-from .models import Offer, Redemption, Voucher
+from .models import Merchant, MerchantStaff, Offer, Redemption, Voucher
 
 MAX_SHORT_CODE_ATTEMPTS = 8
 MAX_VOUCHERS_LISTED = 200
@@ -192,20 +194,44 @@ def voucher_for_code(session: Session, key: str | bytes, code: str) -> Voucher:
 # --- redeeming at the till --------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Redeemed:
+    """What the till is told. ``created`` is False when this idempotency key had already
+    redeemed the voucher (a till's retry): the answer is then the first redemption's."""
+
+    redemption_id: int
+    voucher_id: int
+    merchant_id: int
+    price_points: int
+    offer_title: str
+    merchant_name: str
+    short_code: str
+    redeemed_at: datetime
+    entry_id: int
+    created: bool
+
+
 def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes,
-                   idempotency_key: str) -> Redemption:
+                   idempotency_key: str) -> Redeemed:
     """A merchant's till redeems a voucher: exactly once, even when two tills scan it at the
-    same moment. A retry with the same idempotency key answers the first redemption."""
+    same moment. A retry with the same idempotency key answers the first redemption.
+
+    On PostgreSQL one read and one function call (``redeem_in_postgres``); elsewhere through
+    the ORM (``redeem_with_orm``). Both write the same rows and refuse alike."""
+    if session.get_bind().dialect.name == "postgresql":
+        return redeem_in_postgres(session, actor, code, key=key, idempotency_key=idempotency_key)
+    return redeem_with_orm(session, actor, code, key=key, idempotency_key=idempotency_key)
+
+
+def redeem_with_orm(session: Session, actor: User, code: str, *, key: str | bytes,
+                    idempotency_key: str) -> Redeemed:
+    """``redeem_voucher`` through the ORM and ``ledger.post_hold``, on any database."""
     access.require(actor, ("merchant",))
     voucher = voucher_for_code(session, key, code)
     if not offer_service.is_staff(session, actor, voucher.merchant_id):
         raise VoucherWrongMerchant("this voucher belongs to another merchant",
                                    voucher_id=voucher.id)
-    first = session.scalar(select(Redemption).where(
-        Redemption.idempotency_key == idempotency_key))
-    if first is not None:
-        if first.voucher_id != voucher.id:
-            raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    if (first := _first_redemption(session, idempotency_key, voucher.id)) is not None:
         return first
     moment = now()
     hold_entry_id = session.execute(
@@ -216,13 +242,16 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
     ).scalar()
     if hold_entry_id is None:
         session.refresh(voucher)
-        _refuse(voucher, moment)
+        # A retry that raced its own first attempt (it waited for that scan's row lock).
+        if (first := _first_redemption(session, idempotency_key, voucher.id)) is not None:
+            return first
+        _refuse(voucher.id, voucher.status, voucher.expires_at, voucher.redeemed_at, moment)
     # What the row now holds, without reading it back.
     set_committed_value(voucher, "status", "redeemed")
     set_committed_value(voucher, "redeemed_at", moment)
     try:
         result = ledger.post_hold(
-            session, hold_entry_id, idempotency_key=f"voucher:{voucher.id}:redeem",
+            session, hold_entry_id, idempotency_key=_settlement_key(voucher.id),
             kind="voucher_redeem", actor=actor.username, at=moment,
         )
     except (ledger.HoldExpired, ledger.HoldNotPending) as error:
@@ -233,27 +262,212 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
         idempotency_key=idempotency_key, redeemed_at=moment,
     )
     session.add(redemption)
-    notifications.notify(
-        session, voucher.volunteer_id,
-        N_("Your voucher “%(title)s” was redeemed at %(merchant)s: %(points)s points spent."),
-        {"title": voucher.offer.title, "merchant": voucher.merchant.name,
-         "points": voucher.price_points},
-        link=f"/vouchers/{voucher.id}", reference=f"voucher:{voucher.id}")
+    session.add(Notification(**_redeemed_notification(
+        voucher.id, voucher.volunteer_id, voucher.offer.title, voucher.merchant.name,
+        voucher.price_points)))
     session.flush()
-    return redemption
+    return _answer(redemption, voucher.offer.title, voucher.merchant.name, voucher.short_code,
+                   created=True)
 
 
-def _refuse(voucher: Voucher, moment: datetime) -> None:
-    current = state(voucher, moment)
-    if current == "redeemed":
+def _settlement_key(voucher_id: int) -> str:
+    return f"voucher:{voucher_id}:redeem"
+
+
+def _redeemed_notification(voucher_id: int, volunteer_id: int, offer_title: str,
+                           merchant_name: str, price_points: int) -> dict:
+    return notifications.notification_row(
+        volunteer_id,
+        N_("Your voucher “%(title)s” was redeemed at %(merchant)s: %(points)s points spent."),
+        {"title": offer_title, "merchant": merchant_name, "points": price_points},
+        link=f"/vouchers/{voucher_id}", reference=f"voucher:{voucher_id}")
+
+
+def _answer(redemption, offer_title: str, merchant_name: str, short_code: str, *,
+            created: bool) -> Redeemed:
+    return Redeemed(
+        redemption_id=redemption.id, voucher_id=redemption.voucher_id,
+        merchant_id=redemption.merchant_id, price_points=redemption.price_points,
+        offer_title=offer_title, merchant_name=merchant_name, short_code=short_code,
+        redeemed_at=rules.as_utc(redemption.redeemed_at), entry_id=redemption.entry_id,
+        created=created)
+
+
+def _first_redemption(session: Session, idempotency_key: str, voucher_id: int) -> Redeemed | None:
+    first = session.scalar(select(Redemption).where(
+        Redemption.idempotency_key == idempotency_key))
+    if first is None:
+        return None
+    if first.voucher_id != voucher_id:
+        raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    voucher = first.voucher
+    return _answer(first, voucher.offer.title, voucher.merchant.name, voucher.short_code,
+                   created=False)
+
+
+def _refuse(voucher_id: int, status: str, expires_at: datetime, redeemed_at: datetime | None,
+            moment: datetime) -> None:
+    if status == "issued" and rules.as_utc(expires_at) <= moment:
+        status = "expired"
+    if status == "redeemed":
         raise VoucherAlreadyRedeemed(
-            f"voucher {voucher.id} was redeemed at {voucher.redeemed_at:%Y-%m-%d %H:%M} UTC",
-            voucher_id=voucher.id)
-    if current == "expired":
-        raise VoucherExpired(f"voucher {voucher.id} expired", voucher_id=voucher.id)
-    if current == "cancelled":
-        raise VoucherInvalid(f"voucher {voucher.id} was cancelled", voucher_id=voucher.id)
-    raise AssertionError(f"voucher {voucher.id} is {current} but was not redeemed")
+            f"voucher {voucher_id} was redeemed at {redeemed_at:%Y-%m-%d %H:%M} UTC",
+            voucher_id=voucher_id)
+    if status == "expired":
+        raise VoucherExpired(f"voucher {voucher_id} expired", voucher_id=voucher_id)
+    if status == "cancelled":
+        raise VoucherInvalid(f"voucher {voucher_id} was cancelled", voucher_id=voucher_id)
+    raise AssertionError(f"voucher {voucher_id} is {status} but was not redeemed")
+
+
+# What a scan reads on PostgreSQL, in one statement: the voucher with its offer's title and its
+# merchant's name, whether the till user is that merchant's staff, the hold it carries with that
+# hold's postings (one row per posting), and the redemption this idempotency key already made.
+_VOUCHERS = Voucher.__table__
+_FIRST = Redemption.__table__.alias("first_redemption")
+_HOLD = ledger.Entry.__table__.alias("hold")
+_HELD = ledger.PostingRow.__table__
+_ACCOUNTS = ledger.Account.__table__
+_IS_STAFF = select(MerchantStaff.__table__.c.id).where(
+    MerchantStaff.__table__.c.merchant_id == _VOUCHERS.c.merchant_id,
+    MerchantStaff.__table__.c.user_id == bindparam("actor_id")).exists()
+_SCAN = (
+    select(
+        _VOUCHERS.c.id, _VOUCHERS.c.status, _VOUCHERS.c.expires_at, _VOUCHERS.c.redeemed_at,
+        _VOUCHERS.c.merchant_id, _VOUCHERS.c.volunteer_id, _VOUCHERS.c.price_points,
+        _VOUCHERS.c.short_code, _VOUCHERS.c.hold_entry_id,
+        Offer.__table__.c.title.label("offer_title"), Merchant.__table__.c.name.label(
+            "merchant_name"),
+        _IS_STAFF.label("is_staff"),
+        _HOLD.c.status.label("hold_status"), _HOLD.c.reference.label("hold_reference"),
+        _HOLD.c.expires_at.label("hold_expires_at"),
+        _ACCOUNTS.c.code.label("account"), _HELD.c.amount, _HELD.c.unit,
+        _FIRST.c.id.label("first_id"), _FIRST.c.voucher_id.label("first_voucher_id"),
+        _FIRST.c.merchant_id.label("first_merchant_id"),
+        _FIRST.c.price_points.label("first_price_points"),
+        _FIRST.c.entry_id.label("first_entry_id"),
+        _FIRST.c.redeemed_at.label("first_redeemed_at"),
+    )
+    .select_from(
+        _VOUCHERS.join(Offer.__table__, Offer.__table__.c.id == _VOUCHERS.c.offer_id)
+        .join(Merchant.__table__, Merchant.__table__.c.id == _VOUCHERS.c.merchant_id)
+        .outerjoin(_HOLD, _HOLD.c.id == _VOUCHERS.c.hold_entry_id)
+        .outerjoin(_HELD, _HELD.c.entry_id == _HOLD.c.id)
+        .outerjoin(_ACCOUNTS, _ACCOUNTS.c.id == _HELD.c.account_id)
+        .outerjoin(_FIRST, _FIRST.c.idempotency_key == bindparam("scan_key")))
+    .order_by(_HELD.c.id)
+)
+_SCAN_BY_ID = _SCAN.where(_VOUCHERS.c.id == bindparam("voucher_id"))
+_SCAN_BY_SHORT_CODE = _SCAN.where(_VOUCHERS.c.short_code == bindparam("short_code"))
+_REDEEM = text("SELECT merchants_redeem_voucher(CAST(:request AS jsonb))")
+
+
+def redeem_in_postgres(session: Session, actor: User, code: str, *, key: str | bytes,
+                       idempotency_key: str) -> Redeemed:
+    """``redeem_voucher`` in two round trips: one statement reads and checks everything, then
+    ``merchants_redeem_voucher`` (``ddl.py``) makes the single conditional change, settles the
+    hold through ``ledger_post`` with the ledger's own plan, and writes the redemption and the
+    notification; it refuses, without writing, whatever changed since the read."""
+    access.require(actor, ("merchant",))
+    rows = _scan(session, key, code, actor.id, idempotency_key)
+    if not rows:
+        raise VoucherInvalid("no voucher has this code")
+    voucher = rows[0]
+    if not voucher.is_staff:
+        raise VoucherWrongMerchant("this voucher belongs to another merchant",
+                                   voucher_id=voucher.id)
+    if voucher.first_id is not None:
+        return _first_answer(voucher, voucher.first_voucher_id, voucher.first_id,
+                             voucher.first_merchant_id, voucher.first_price_points,
+                             voucher.first_entry_id, voucher.first_redeemed_at)
+    moment = now()
+    if voucher.status != "issued" or rules.as_utc(voucher.expires_at) <= moment:
+        _refuse(voucher.id, voucher.status, voucher.expires_at, voucher.redeemed_at, moment)
+    if voucher.hold_status != "pending":
+        raise ledger.UnknownEntry(f"no hold {voucher.hold_entry_id}",
+                                  entry_id=voucher.hold_entry_id)
+    if rules.as_utc(voucher.hold_expires_at) <= moment:
+        raise VoucherExpired("this voucher's hold has lapsed", voucher_id=voucher.id)
+    document = ledger.plan_post_hold(
+        voucher.hold_entry_id, [Posting(row.account, row.amount, row.unit) for row in rows],
+        idempotency_key=_settlement_key(voucher.id), kind="voucher_redeem",
+        reference=voucher.hold_reference, actor=actor.username)
+    request = {
+        "voucher_id": voucher.id, "at": rules.timestamp_text(moment),
+        "idempotency_key": idempotency_key, "staff_user_id": actor.id,
+        "merchant_id": voucher.merchant_id, "price_points": voucher.price_points,
+        "plan": document,
+        "notification": _redeemed_notification(
+            voucher.id, voucher.volunteer_id, voucher.offer_title, voucher.merchant_name,
+            voucher.price_points),
+    }
+    answer = session.connection().execute(
+        _REDEEM, {"request": json.dumps(request, default=_json_moment)}).scalar_one()
+    return _function_answer(session, voucher, document, answer, moment)
+
+
+def _scan(session: Session, key: str | bytes, code: str, actor_id: int, idempotency_key: str):
+    """The rows of the scanned voucher (one per posting of its hold), or none."""
+    parameters = {"actor_id": actor_id, "scan_key": idempotency_key}
+    if tokens.looks_like_token(code):
+        query, parameters["voucher_id"] = _SCAN_BY_ID, tokens.verify(key, code)
+    else:
+        short_code = tokens.normalise_short_code(code)
+        if short_code is None:
+            raise VoucherInvalid("not a voucher code")
+        query, parameters["short_code"] = _SCAN_BY_SHORT_CODE, short_code
+    session.flush()
+    return session.connection().execute(query, parameters).all()
+
+
+def _json_moment(value):
+    if isinstance(value, datetime):
+        return rules.timestamp_text(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _first_answer(voucher, voucher_id: int, redemption_id: int, merchant_id: int,
+                  price_points: int, entry_id: int, redeemed_at) -> Redeemed:
+    """The first redemption made under this idempotency key, if it redeemed this voucher."""
+    if voucher_id != voucher.id:
+        raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    if isinstance(redeemed_at, str):
+        redeemed_at = datetime.fromisoformat(redeemed_at)
+    return Redeemed(
+        redemption_id=redemption_id, voucher_id=voucher_id, merchant_id=merchant_id,
+        price_points=price_points, offer_title=voucher.offer_title,
+        merchant_name=voucher.merchant_name, short_code=voucher.short_code,
+        redeemed_at=rules.as_utc(redeemed_at), entry_id=entry_id, created=False)
+
+
+def _function_answer(session: Session, voucher, document: dict, answer: dict,
+                     moment: datetime) -> Redeemed:
+    verdict = answer["result"]
+    if verdict == "refused":
+        first = answer["first"]
+        if first is not None:
+            return _first_answer(voucher, first["voucher_id"], first["id"], first["merchant_id"],
+                                 first["price_points"], first["entry_id"], first["redeemed_at"])
+        redeemed_at = answer["redeemed_at"]
+        _refuse(voucher.id, answer["status"], datetime.fromisoformat(answer["expires_at"]),
+                redeemed_at and datetime.fromisoformat(redeemed_at), moment)
+    if verdict == "conflict":
+        raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    try:
+        result = ledger.accept_outcome(
+            session, document, answer["outcome"] if verdict == "ledger" else answer["ledger"])
+    except (ledger.HoldExpired, ledger.HoldNotPending) as error:
+        raise VoucherExpired("this voucher's hold has lapsed", voucher_id=voucher.id) from error
+    assert verdict == "redeemed", answer
+    loaded = session.identity_map.get(session.identity_key(Voucher, voucher.id))
+    if loaded is not None:
+        session.expire(loaded)
+    return Redeemed(
+        redemption_id=answer["redemption_id"], voucher_id=voucher.id,
+        merchant_id=voucher.merchant_id, price_points=voucher.price_points,
+        offer_title=voucher.offer_title, merchant_name=voucher.merchant_name,
+        short_code=voucher.short_code, redeemed_at=moment, entry_id=result.entry_id,
+        created=True)
 
 
 # --- cancelling and expiring ------------------------------------------------------------------
@@ -274,7 +488,7 @@ def cancel_voucher(session: Session, actor: User, voucher_id: int) -> Voucher:
     if changed is None:
         if voucher.status == "cancelled":
             return voucher
-        _refuse(voucher, moment)
+        _refuse(voucher.id, voucher.status, voucher.expires_at, voucher.redeemed_at, moment)
     _return_to_stock(session, {voucher.offer_id: 1})
     ledger.void_hold(session, voucher.hold_entry_id, idempotency_key=f"voucher:{voucher.id}:cancel",
                      memo="cancelled by the volunteer", actor=actor.username)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import make_url
 
 import ledger
 from ledger import ddl
+from merchants import ddl as merchants_ddl
 
 POSTGRES_SERVER_URLS = (
     "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
@@ -51,6 +52,7 @@ def create_schema(engine) -> None:
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
         ddl.install(connection)
+        merchants_ddl.install_v1(connection)
 
 
 class TestDatabase:

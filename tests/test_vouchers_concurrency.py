@@ -98,7 +98,7 @@ def test_twenty_tills_scanning_one_voucher_redeem_it_exactly_once(pg_engine, wor
     def scan(session, index):
         till = session.get(User, tills[index % 2])
         return vouchers.redeem_voucher(session, till, token, key=KEY,
-                                       idempotency_key=f"scan:{index}").id
+                                       idempotency_key=f"scan:{index}").redemption_id
 
     outcomes = run_together(pg_engine, 20, scan)
     kinds = Counter(type(outcome).__name__ for outcome in outcomes)

@@ -30,17 +30,29 @@ def notify(
     link: str | None = None,
     reference: str | None = None,
 ) -> Notification:
+    notification = Notification(**notification_row(user_id, message, params, link=link,
+                                                    reference=reference))
+    session.add(notification)
+    session.flush()
+    return notification
+
+
+def notification_row(
+    user_id: int,
+    message: str,
+    params: dict | None = None,
+    *,
+    link: str | None = None,
+    reference: str | None = None,
+) -> dict:
+    """The checked column values of a notification, for a writer that inserts the row itself
+    (a PostgreSQL function writing it in the same round trip as what it tells)."""
     if not message or len(message) > MAX_MESSAGE_LENGTH:
         raise Invalid("bad notification", errors={"message": [f"1 to {MAX_MESSAGE_LENGTH}"]})
     if link is not None and len(link) > MAX_LINK_LENGTH:
         raise Invalid("bad notification link", errors={"link": [f"at most {MAX_LINK_LENGTH}"]})
-    notification = Notification(
-        user_id=user_id, message=message, params=dict(params or {}), link=link,
-        reference=reference, created_at=now(),
-    )
-    session.add(notification)
-    session.flush()
-    return notification
+    return dict(user_id=user_id, message=message, params=dict(params or {}), link=link,
+                reference=reference, created_at=now())
 
 
 def unread_count(session: Session, user_id: int) -> int:

@@ -16,7 +16,7 @@ from .extensions import db, login_manager
 @login_manager.user_loader
 def load_user(user_id: str):
     try:
-        user = db.session.get(users.User, int(user_id))
+        user = users.user_with_roles(db.session, int(user_id))
     except ValueError:
         return None
     return user if user is not None and user.active else None

@@ -221,7 +221,7 @@ def till_redeem():
     if not isinstance(code, str) or not 0 < len(code.strip()) <= 100:
         return _till_refusal("validation_error", 422)
     try:
-        redemption = voucher_service.redeem_voucher(
+        redeemed = voucher_service.redeem_voucher(
             db.session, current_user, code, key=voucher_key(),
             idempotency_key=f"page:{current_user.id}:redeem:{scan_key}")
         commit()
@@ -231,13 +231,13 @@ def till_redeem():
     except ledger.LedgerError as error:
         db.session.rollback()
         return _till_refusal(error.code, error.status)
-    found = redemption.voucher
     return jsonify({
-        "ok": True, "id": found.id, "status": "redeemed", "price_points": found.price_points,
-        "message": _("Redeemed: %(title)s, %(points)s points.", title=found.offer.title,
-                     points=found.price_points),
-        "offer_title": found.offer.title, "short_code": tokens.display_short_code(
-            found.short_code),
+        "ok": True, "id": redeemed.voucher_id, "status": "redeemed",
+        "price_points": redeemed.price_points,
+        "message": _("Redeemed: %(title)s, %(points)s points.", title=redeemed.offer_title,
+                     points=redeemed.price_points),
+        "offer_title": redeemed.offer_title,
+        "short_code": tokens.display_short_code(redeemed.short_code),
     })
 
 

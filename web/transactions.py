@@ -20,8 +20,7 @@ def seal_quietly() -> None:
     """Sealing runs after the entries committed; if it cannot run now, the next one will."""
     session = db.session
     try:
-        ledger.seal(session)
-        session.commit()
+        ledger.seal_after_commit(session)
     except Exception:
         session.rollback()
         log.exception("sealing the hash chain failed; entries stay queued")

@@ -97,11 +97,11 @@ class RedemptionSchema(Schema):
     redemption_id = fields.Integer()
 
 
-def redemption_view(redemption) -> dict:
-    voucher = redemption.voucher
-    return {"id": voucher.id, "status": "redeemed", "price_points": redemption.price_points,
-            "offer_title": voucher.offer.title, "merchant_id": redemption.merchant_id,
-            "redeemed_at": redemption.redeemed_at, "redemption_id": redemption.id}
+def redemption_view(redeemed: voucher_service.Redeemed) -> dict:
+    return {"id": redeemed.voucher_id, "status": "redeemed",
+            "price_points": redeemed.price_points, "offer_title": redeemed.offer_title,
+            "merchant_id": redeemed.merchant_id, "redeemed_at": redeemed.redeemed_at,
+            "redemption_id": redeemed.redemption_id}
 
 
 @blp.route("/offers/<int:offer_id>/vouchers", methods=["POST"])
@@ -173,11 +173,11 @@ def qr_svg(voucher_id):
 def redeem(payload):
     """A merchant's till redeems a voucher by its token or short code, exactly once."""
     actor = current_actor()
-    redemption = voucher_service.redeem_voucher(
+    redeemed = voucher_service.redeem_voucher(
         db.session, actor, payload["code"], key=voucher_key(),
         idempotency_key=idempotency_key(actor, "redeem"))
     commit()
-    return redemption_view(redemption)
+    return redemption_view(redeemed)
 
 
 @blp.route("/vouchers/<int:voucher_id>/cancel", methods=["POST"])
