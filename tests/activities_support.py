@@ -13,7 +13,7 @@ import ledger
 from activities import catalogue, checkin, planning
 from activities.planning import ActivityDraft
 from tests.web_support import PASSWORD
-from volunteers import programmes, users
+from volunteers import leaderboards, programmes, users
 
 CHECKIN_KEY = b"test-checkin-key"
 WUHUA_PROGRAMME = "wuhua-jindou"
@@ -86,3 +86,13 @@ def png_bytes(size=(32, 32)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (10, 200, 90)).save(buffer, "PNG")
     return buffer.getvalue()
+
+
+def recent_start(hours: int) -> timedelta:
+    """``hours`` ago, but no earlier than the start of this China week, month and year (the
+    periods the boards and the dashboard count by the activity's start): a run just after
+    midnight in China must still find the hours in the current period."""
+    now = datetime.now(UTC)
+    earliest = max(leaderboards.period_bounds(period, now)[0]
+                   for period in leaderboards.PERIODS)
+    return max(now - timedelta(hours=hours), earliest + timedelta(seconds=1)) - now

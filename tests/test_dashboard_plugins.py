@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities import hours
-from tests.activities_support import build_scene, make_activity
+from tests.activities_support import build_scene, make_activity, recent_start
 from tests.merchants_support import OFFER_PRICE_POINTS, build_shops_in_app
 from tests.reports_support import DAFENG, build_reports_world
 from tests.test_activities_service import _attend
@@ -107,15 +107,6 @@ def test_reports_by_category_and_month_with_the_on_time_rate(app, report_ctx):
     assert rows[1][:3] == ["交通信号灯故障", "3", "0"]
     xlsx = client.get(f"/dashboard/fengxingxia/{YEAR}/reports_monthly.xlsx")
     assert xlsx.status_code == 200 and xlsx.get_data()[:2] == b"PK"
-
-
-def recent_start(hours: int) -> timedelta:
-    """``hours`` ago, but no earlier than the start of this China week, month and year (the
-    periods the boards and the dashboard count by the activity's start): a run just after
-    midnight in China must still find the hours in the current period."""
-    now = datetime.now(UTC)
-    earliest = max(leaderboards.period_bounds(period, now)[0] for period in leaderboards.PERIODS)
-    return max(now - timedelta(hours=hours), earliest + timedelta(seconds=1)) - now
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ def served(app, world):
     from werkzeug.serving import make_server
 
     from activities import hours
-    from tests.activities_support import build_scene, make_activity
+    from tests.activities_support import build_scene, make_activity, recent_start
     from tests.test_activities_service import _attend
     from volunteers import users
     from web.extensions import db
@@ -31,7 +31,7 @@ def served(app, world):
     with app.app_context():
         session = db.session
         organiser = users.get_user(session, scene.ids["sanyuan_organiser"])
-        activity = make_activity(session, organiser.id, starts_in=timedelta(hours=-4),
+        activity = make_activity(session, organiser.id, starts_in=recent_start(hours=4),
                                  length=timedelta(hours=5))
         _attend(session, scene, activity, "rider", 90)
         _attend(session, scene, activity, "volunteer_a", 150)
