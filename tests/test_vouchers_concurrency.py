@@ -4,7 +4,6 @@ volunteer racing their own limit and balance. Then the ledger's invariants."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 
 import pytest
@@ -20,13 +19,13 @@ from merchants.errors import (
     VoucherAlreadyRedeemed,
 )
 from merchants.models import Offer, Redemption, Voucher
+from tests.concurrency import run_threads
 from tests.merchants_support import RIDER_POINTS, build_shops, give_points
 from tests.web_support import PASSWORD
 from volunteers import users
 from volunteers.models import User
 
 KEY = "concurrency-test-key"
-JOIN_TIMEOUT_SECONDS = 60
 
 
 @pytest.fixture
@@ -43,26 +42,7 @@ def pg_engine(app, world):
 def run_together(engine, count: int, work) -> list:
     """``work(session, index)`` in ``count`` threads released at once; each commits its own
     transaction or rolls back on a refusal. Answers the result or the exception per thread."""
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
-
-    def run(index):
-        with Session(engine) as session:
-            barrier.wait()
-            try:
-                outcomes[index] = work(session, index)
-                session.commit()
-            except Exception as error:  # noqa: BLE001 (the test inspects every outcome)
-                session.rollback()
-                outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    return run_threads(engine, count, work, commit=True)
 
 
 def assert_ledger_sound(engine) -> None:

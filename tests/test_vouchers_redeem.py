@@ -4,7 +4,6 @@ refuse alike leaving nothing written, answer a retry with the first redemption, 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -22,12 +21,12 @@ from merchants.errors import (
     VoucherWrongMerchant,
 )
 from merchants.models import Redemption, Voucher
+from tests.concurrency import run_threads
 from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops
 from volunteers.errors import Forbidden
 from volunteers.models import Notification, User
 
 KEY = "redeem-test-key"
-JOIN_TIMEOUT_SECONDS = 60
 PATHS = {"orm": vouchers.redeem_with_orm, "function": vouchers.redeem_in_postgres}
 
 
@@ -325,29 +324,16 @@ def test_a_retry_racing_its_first_attempt_gets_the_first_answer(engine, world, s
 
 
 def run_together(engine, count: int, work) -> list:
-    barrier = threading.Barrier(count)
-    outcomes: list = [None] * count
+    """``work(session, scanner, index)`` in ``count`` threads released at once, each a till
+    of ``work.tills`` that commits and seals as a request does."""
+    def scan(session, index):
+        scanner = session.get(User, work.tills[index % len(work.tills)])
+        answer = work(session, scanner, index)
+        session.commit()
+        ledger.seal(session)
+        return answer
 
-    def run(index):
-        with Session(engine) as session:
-            scanner = session.get(User, work.tills[index % len(work.tills)])
-            barrier.wait()
-            try:
-                outcomes[index] = work(session, scanner, index)
-                session.commit()
-                ledger.seal(session)
-                session.commit()
-            except Exception as error:  # noqa: BLE001 (the test inspects every outcome)
-                session.rollback()
-                outcomes[index] = error
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN_TIMEOUT_SECONDS)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
+    return run_threads(engine, count, scan, commit=True)
 
 
 def test_a_double_scan_at_the_same_moment_redeems_once_by_either_path(engine, world, shops,
