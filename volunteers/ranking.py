@@ -45,7 +45,6 @@ DEFAULT_TIERS = (
 )
 DEFAULT_MIN_POINTS = 1
 MAX_KINDS = 20
-ROW_INSERT_BATCH = 10_000
 # Rows fetched per round trip when reading a million scores (a server-side cursor).
 FETCH_ROWS = 50_000
 # work_mem for ranking a million scores (PostgreSQL; this transaction only).
