@@ -93,10 +93,6 @@ class Ranking:
     bonus_total_fen: int
     summaries: list[TierSummary]
 
-    @property
-    def ranked(self) -> list[tiers.Placement]:
-        return [p for p in self.placements if p.tier is not None]
-
     def tier_summaries(self) -> list[TierSummary]:
         return self.summaries
 
@@ -128,13 +124,6 @@ class Tally:
             result.append(TierSummary(rule["key"], rule["name"], count, low, high,
                                       rule["bonus_fen"]))
         return result
-
-
-def summarise(config: dict, placements) -> list[TierSummary]:
-    tally = Tally(config)
-    for placement in placements:
-        tally.add(placement.points, placement.tier, placement.bonus_fen)
-    return tally.summaries()
 
 
 # --- configuration ------------------------------------------------------------------------
