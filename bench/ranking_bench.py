@@ -18,6 +18,7 @@ and the naive GROUP BY over the whole journal that ``ranking check`` uses, for c
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
@@ -43,6 +44,7 @@ START = "2025-01-01 00:00:00+08"
 END = "2026-11-30 00:00:00+08"
 YEAR = 2025
 PROGRAMME = "bench"
+PREVIEW_ROWS = 100  # what the API and the page ask for by default
 BUDGET_POINTS = 10**12
 FUND_FEN = 10**12
 
@@ -396,6 +398,18 @@ def _undo_earlier_runs(engine) -> None:
         raw.close()
 
 
+SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "effective_cache_size",
+            "random_page_cost", "max_parallel_workers_per_gather")
+
+
+def server_settings(session: Session) -> str:
+    """The PostgreSQL settings the figures depend on, printed with them."""
+    rows = session.execute(text("SELECT name, current_setting(name) FROM pg_settings"
+                                " WHERE name = ANY(:names) ORDER BY name"),
+                           {"names": list(SETTINGS)})
+    return ", ".join(f"{name} {value}" for name, value in rows)
+
+
 def run() -> int:
     from volunteers import ranking
     from volunteers.models import Programme, User
@@ -408,9 +422,9 @@ def run() -> int:
         programme = session.query(Programme).filter_by(code=PROGRAMME).one()
         actor = session.query(User).filter_by(username="admin").one()
         started = time.perf_counter()
-        preview = ranking.compute(session, actor, programme.code, YEAR)
-        figures.append(("preview (ranking.compute)", time.perf_counter() - started,
-                        peak_rss_mib()))
+        preview = ranking.compute(session, actor, programme.code, YEAR, limit=PREVIEW_ROWS)
+        figures.append((f"preview (ranking.compute, first {PREVIEW_ROWS} rows)",
+                        time.perf_counter() - started, peak_rss_mib()))
         session.rollback()
         started = time.perf_counter()
         with PhaseTimer(ranking) as phases:
@@ -430,6 +444,8 @@ def run() -> int:
         figures.append(("check (journal up to the snapshot, reach times, compare)",
                         time.perf_counter() - started, peak_rss_mib()))
         print()
+        print(f"PostgreSQL {session.execute(text('SHOW server_version')).scalar_one()}: "
+              f"{server_settings(session)}; {os.cpu_count()} cores")
         print(f"volunteers {VOLUNTEERS:,}, entries {ENTRIES:,}, year {YEAR}, "
               f"eligible {preview.eligible_count:,}")
         for tier in preview.tier_summaries():

@@ -18,7 +18,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, case, delete, exists, func, insert, literal, null, select, text
+from sqlalchemy import (
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session, aliased
 
 import ledger
@@ -95,35 +107,6 @@ class Ranking:
 
     def tier_summaries(self) -> list[TierSummary]:
         return self.summaries
-
-
-class Tally:
-    """Counts, point spans and bonuses per tier, kept while the rows stream past."""
-
-    def __init__(self, config: dict):
-        self.config, self.eligible, self.bonus_fen = config, 0, 0
-        self.spans: dict[str, list[int]] = {}
-
-    def add(self, points: int, tier: str | None, bonus_fen: int) -> None:
-        self.eligible += 1
-        self.bonus_fen += bonus_fen
-        if tier is None:
-            return
-        span = self.spans.get(tier)
-        if span is None:
-            self.spans[tier] = [1, points, points]
-        else:
-            span[0] += 1
-            span[1] = min(span[1], points)
-            span[2] = max(span[2], points)
-
-    def summaries(self) -> list[TierSummary]:
-        result = []
-        for rule in self.config["tiers"]:
-            count, low, high = self.spans.get(rule["key"], (0, None, None))
-            result.append(TierSummary(rule["key"], rule["name"], count, low, high,
-                                      rule["bonus_fen"]))
-        return result
 
 
 # --- configuration ------------------------------------------------------------------------
@@ -216,8 +199,8 @@ def ledger_position(session: Session) -> Position:
 def compute(session: Session, actor: User | None, code: str, year: int,
             config: dict | None = None, *, limit: int | None = None) -> Ranking:
     """The year's ranking as it stands (a preview: nothing is written). ``actor`` None is the
-    system. The database ranks and cuts the tiers (``ranked_query``); Python streams the
-    rows once, counting them, and keeps the first ``limit`` placements (all when None)."""
+    system. The database ranks, cuts the tiers and counts them (``preview_query``); only the
+    first ``limit`` placements (all when None) and one line per tier cross the wire."""
     programme = get_programme(session, code)
     if actor is not None:
         access.require(actor, RANKING_ROLES, programme.area)
@@ -226,20 +209,42 @@ def compute(session: Session, actor: User | None, code: str, year: int,
     _give_room_to_sort(session)
     for _ in range(MAX_POSITION_ATTEMPTS):
         position = ledger_position(session)
-        placements, tally = [], Tally(config)
-        rows = session.execute(ranked_query(programme, year, config).order_by("position"),
+        placements, spans = [], {}
+        rows = session.execute(preview_query(programme, year, config, limit),
                                execution_options={"yield_per": FETCH_ROWS})
         for row in rows:
-            tally.add(row.points, row.tier, row.bonus_fen)
-            if limit is None or len(placements) < limit:
+            spans[row.tier] = (row.tier_count, row.tier_low, row.tier_high)
+            if limit is None or row.position <= limit:
                 placements.append(tiers.Placement(
                     row.position, row.rank, row.volunteer_id, row.points,
                     ledger.rules.as_utc(row.reached_at), row.tier, row.bonus_fen))
         if not _moved_since(session, position, year, config):
             break
-    summaries = tally.summaries()
-    return Ranking(programme, year, config, position, placements, tally.eligible,
-                   sum(summary.count for summary in summaries), tally.bonus_fen, summaries)
+    summaries = [TierSummary(rule["key"], rule["name"], *spans.get(rule["key"], (0, None, None)),
+                             rule["bonus_fen"]) for rule in config["tiers"]]
+    return Ranking(programme, year, config, position, placements,
+                   sum(count for count, _, _ in spans.values()),
+                   sum(summary.count for summary in summaries),
+                   sum(summary.bonus_total_fen for summary in summaries), summaries)
+
+
+def preview_query(programme: Programme, year: int, config: dict, limit: int | None):
+    """``ranked_query`` in position order with each tier's count and points span (window
+    aggregates), cut to the first ``limit`` positions plus the first row of every tier, so
+    a preview of a million volunteers reads a page and a few lines, not a million rows."""
+    ranked = ranked_query(programme, year, config).subquery("ranked")
+    by_tier = {"partition_by": ranked.c.tier}
+    counted = select(
+        ranked, func.count().over(**by_tier).label("tier_count"),
+        func.min(ranked.c.points).over(**by_tier).label("tier_low"),
+        func.max(ranked.c.points).over(**by_tier).label("tier_high"),
+        func.min(ranked.c.position).over(**by_tier).label("tier_first"),
+    ).subquery("counted")
+    query = select(counted).order_by(counted.c.position)
+    if limit is None:
+        return query
+    return query.where(or_(counted.c.position <= limit,
+                           counted.c.position == counted.c.tier_first))
 
 
 def _give_room_to_sort(session: Session) -> None:

@@ -79,7 +79,11 @@ class RankingSnapshot(Base):
 
 class RankingRow(Base):
     """One eligible volunteer in a snapshot: position (1 = first), competition rank (equal
-    points share one), points earned, when the total was reached, tier (None: no tier)."""
+    points share one), points earned, when the total was reached, tier (None: no tier).
+
+    No foreign keys: the rows are written once, by one INSERT ... SELECT over ``users`` in
+    the transaction that creates their snapshot, and never change; a foreign key is checked
+    row by row, which for a million rows cost more than ranking them (docs/honours.md)."""
 
     __tablename__ = "ranking_rows"
     __table_args__ = (
@@ -88,17 +92,17 @@ class RankingRow(Base):
         CheckConstraint("bonus_fen >= 0", name="bonus_non_negative"),
     )
 
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("ranking_snapshots.id"),
-                                             primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rank: Mapped[int] = mapped_column(Integer)
-    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(Integer, index=True)
     points: Mapped[int] = mapped_column(BigInteger)
     reached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     tier: Mapped[str | None] = mapped_column(String(20))
     bonus_fen: Mapped[int] = mapped_column(BigInteger)
 
-    volunteer: Mapped[User] = relationship(lazy="joined")
+    volunteer: Mapped[User] = relationship(
+        primaryjoin="foreign(RankingRow.volunteer_id) == User.id", lazy="joined")
 
 
 class SpecialHonour(Base):

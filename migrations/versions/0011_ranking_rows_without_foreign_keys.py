@@ -1,0 +1,33 @@
+"""ranking rows without foreign keys: a million rows checked one by one against
+``ranking_snapshots`` and ``users`` cost more than ranking them; the rows are written once,
+by one INSERT ... SELECT over ``users`` in the transaction that creates their snapshot
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-11-30 19:30:00.000000
+
+"""
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+FOREIGN_KEYS = (
+    ("fk_ranking_rows_snapshot_id_ranking_snapshots", "snapshot_id", "ranking_snapshots"),
+    ("fk_ranking_rows_volunteer_id_users", "volunteer_id", "users"),
+)
+
+
+def upgrade():
+    with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
+        for name, _column, _table in FOREIGN_KEYS:
+            batch_op.drop_constraint(name, type_='foreignkey')
+
+
+def downgrade():
+    with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
+        for name, column, table in FOREIGN_KEYS:
+            batch_op.create_foreign_key(name, table, [column], ['id'])
