@@ -448,10 +448,13 @@ TOTALS_CTE_V2 = """
 
 # ``ledger.pay_out``: one source pays many accounts, set-based (see ``ledger/payout.py``).
 # The payees come as parallel arrays (code, amount, entry number, owner id); the entries as
-# documents built and hashed in Python. Refusals are looked for first (a payee account of
-# another unit or closed); the writes run in a sub-block, so a refused source (unknown, closed,
-# overdrawn) or a key taken meanwhile undoes every row and leaves the transaction usable.
-POSTGRES_PAY_OUT_V2 = """
+# documents built and hashed in Python. The writes run in a sub-block, so a refused source
+# (unknown, closed, overdrawn), a refused payee (of another unit, or closed) or a key taken
+# meanwhile undoes every row and leaves the transaction usable. Version 2 looks for refused
+# payees first; version 3 only when the upsert left a payee alone (it does not credit one of
+# another unit or closed), so a payout that goes through never probes its payees twice (a
+# merge over every account's code: 1.7 s per tier of a million-volunteer ranking).
+POSTGRES_PAY_OUT = """
 CREATE OR REPLACE FUNCTION ledger_pay_out(batch jsonb, codes text[], amounts bigint[],
                                           numbers int[], owners bigint[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
@@ -474,23 +477,14 @@ BEGIN
     IF taken IS NOT NULL THEN
         RETURN jsonb_build_object('result', 'existing', 'found', taken);
     END IF;
-    SELECT jsonb_build_object('result', CASE WHEN a.unit <> u THEN 'unit_mismatch'
-                                             ELSE 'account_closed' END, 'account', a.code)
-      INTO refusal
-      FROM ledger_accounts a
-     WHERE a.code IN (SELECT unnest(codes)) AND (a.unit <> u OR a.closed)
-     ORDER BY a.code LIMIT 1;
-    IF refusal IS NOT NULL THEN
-        RETURN refusal;
-    END IF;
-
+{first}
     BEGIN
         UPDATE ledger_accounts SET posted = posted - total
          WHERE code = batch->>'source' AND unit = u AND NOT closed
            AND (NOT no_overdraft OR posted - pending_out - total >= 0)
         RETURNING id, posted + total INTO source_id, source_before;
         IF NOT FOUND THEN
-            SELECT jsonb_build_object(
+{refused}            SELECT jsonb_build_object(
                      'result', CASE WHEN unit <> u THEN 'unit_mismatch'
                                     WHEN closed THEN 'account_closed' ELSE 'insufficient' END,
                      'account', code, 'unit', unit, 'available', posted - pending_out)
@@ -559,7 +553,7 @@ BEGIN
           INTO written, credited;
         IF written IS NULL OR (SELECT count(*) FROM jsonb_object_keys(written))
                 <> cardinality(keys) OR credited <> cardinality(codes) THEN
-            RAISE EXCEPTION 'a key or a payee changed meanwhile' USING ERRCODE = 'LG001';
+{after}            RAISE EXCEPTION 'a key or a payee changed meanwhile' USING ERRCODE = 'LG001';
         END IF;
     EXCEPTION
         WHEN SQLSTATE 'JD001' THEN
@@ -571,6 +565,35 @@ BEGIN
 END
 $$;
 """
+
+PAYEES_FIRST = """\
+    SELECT jsonb_build_object('result', CASE WHEN a.unit <> u THEN 'unit_mismatch'
+                                             ELSE 'account_closed' END, 'account', a.code)
+      INTO refusal
+      FROM ledger_accounts a
+     WHERE a.code IN (SELECT unnest(codes)) AND (a.unit <> u OR a.closed)
+     ORDER BY a.code LIMIT 1;
+    IF refusal IS NOT NULL THEN
+        RETURN refusal;
+    END IF;
+"""
+PAYEES_AFTER = """\
+            SELECT jsonb_build_object('result', CASE WHEN a.unit <> u THEN 'unit_mismatch'
+                                                     ELSE 'account_closed' END,
+                                      'account', a.code)
+              INTO refusal
+              FROM unnest(codes) AS c(code) JOIN ledger_accounts a ON a.code = c.code
+             WHERE a.unit <> u OR a.closed
+             ORDER BY a.code LIMIT 1;
+            IF refusal IS NOT NULL THEN
+                RAISE EXCEPTION USING ERRCODE = 'JD001', MESSAGE = refusal::text;
+            END IF;
+"""
+POSTGRES_PAY_OUT_V2 = (POSTGRES_PAY_OUT.replace("{first}", PAYEES_FIRST)
+                       .replace("{refused}", "").replace("{after}", ""))
+# A refused payee is named before a refused source, as version 2 and SQLite do.
+POSTGRES_PAY_OUT_V3 = (POSTGRES_PAY_OUT.replace("{first}", "")
+                       .replace("{refused}", PAYEES_AFTER).replace("{after}", PAYEES_AFTER))
 
 
 # The writers of each version: the same text but for how the yearly totals are kept.
@@ -600,8 +623,20 @@ def uninstall_v2(connection: Connection) -> None:
             "DROP FUNCTION IF EXISTS ledger_latest_standing_credit(bigint, int, text)"))
 
 
+def install_pay_out_v3(connection: Connection) -> None:
+    """``ledger_pay_out`` looks for refused payees only when the upsert left one alone."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(POSTGRES_PAY_OUT_V3))
+
+
+def uninstall_pay_out_v3(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(POSTGRES_PAY_OUT_V2))
+
+
 def install(connection: Connection) -> None:
     """Every version in order: what a database made by ``create_all`` (tests, benches) needs."""
     install_v1(connection)
     install_seal_v1(connection)
     install_v2(connection)
+    install_pay_out_v3(connection)

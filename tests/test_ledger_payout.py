@@ -88,9 +88,13 @@ def test_the_same_payout_again_answers_the_first_entries(session):
     assert state(session) == before
 
 
-@pytest.mark.parametrize("problem", ["insufficient", "unit", "closed", "unknown_source"])
-def test_a_refused_payout_writes_nothing(session, problem):
-    funded(session, 10_000)
+@pytest.mark.parametrize(("problem", "fund"), [
+    ("insufficient", 10_000), ("unit", 10_000), ("unit", 1_000_000), ("closed", 10_000),
+    ("closed", 1_000_000), ("unknown_source", 10_000),
+])
+def test_a_refused_payout_writes_nothing(session, problem, fund):
+    """A refused payee is named first, whether or not the fund could pay everyone."""
+    funded(session, fund)
     ledger.open_account(session, "volunteer:3:wallet", "POINT", "liability")
     ledger.open_account(session, cash(4), "CNY", "liability")
     if problem == "closed":

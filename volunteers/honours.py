@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from . import access, programmes, ranking
@@ -111,10 +111,12 @@ class Honour:
 
 
 def honours_of(session: Session, volunteer_id: int) -> list[Honour]:
+    """Every published row of the volunteer: one lookup of the unique (snapshot, volunteer)
+    key per snapshot."""
     rows = session.execute(
-        select(RankingRow, RankingSnapshot).join(
-            RankingSnapshot, RankingSnapshot.id == RankingRow.snapshot_id)
-        .where(RankingRow.volunteer_id == volunteer_id)
+        select(RankingRow, RankingSnapshot).select_from(RankingSnapshot).join(
+            RankingRow, and_(RankingRow.snapshot_id == RankingSnapshot.id,
+                             RankingRow.volunteer_id == volunteer_id))
         .order_by(RankingSnapshot.year.desc(), RankingSnapshot.id))
     return [_honour(row, snapshot) for row, snapshot in rows]
 

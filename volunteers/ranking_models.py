@@ -81,9 +81,11 @@ class RankingRow(Base):
     """One eligible volunteer in a snapshot: position (1 = first), competition rank (equal
     points share one), points earned, when the total was reached, tier (None: no tier).
 
-    No foreign keys: the rows are written once, by one INSERT ... SELECT over ``users`` in
-    the transaction that creates their snapshot, and never change; a foreign key is checked
-    row by row, which for a million rows cost more than ranking them (docs/honours.md)."""
+    No foreign keys and no index of their own on the volunteer: the rows are written once,
+    by one INSERT ... SELECT over ``users`` in the transaction that creates their snapshot,
+    and never change; a foreign key is checked row by row, which for a million rows cost
+    more than ranking them (docs/honours.md). A volunteer's rows are found through the
+    snapshots (few) and the unique (snapshot, volunteer) key."""
 
     __tablename__ = "ranking_rows"
     __table_args__ = (
@@ -95,7 +97,7 @@ class RankingRow(Base):
     snapshot_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     position: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rank: Mapped[int] = mapped_column(Integer)
-    volunteer_id: Mapped[int] = mapped_column(Integer, index=True)
+    volunteer_id: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(BigInteger)
     reached_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     tier: Mapped[str | None] = mapped_column(String(20))

@@ -1,6 +1,9 @@
-"""ranking rows without foreign keys: a million rows checked one by one against
-``ranking_snapshots`` and ``users`` cost more than ranking them; the rows are written once,
-by one INSERT ... SELECT over ``users`` in the transaction that creates their snapshot
+"""ranking rows without foreign keys or a volunteer index of their own: a million rows
+checked one by one against ``ranking_snapshots`` and ``users`` cost more than ranking them;
+the rows are written once, by one INSERT ... SELECT over ``users`` in the transaction that
+creates their snapshot, and a volunteer's rows are found through the unique
+(snapshot, volunteer) key; and ``ledger_pay_out`` version 3, which looks for refused payees
+only when its upsert left one alone (PostgreSQL only)
 
 Revision ID: 0011
 Revises: 0010
@@ -8,6 +11,8 @@ Create Date: 2026-11-30 19:30:00.000000
 
 """
 from alembic import op
+
+from ledger import ddl
 
 # revision identifiers, used by Alembic.
 revision = '0011'
@@ -22,12 +27,17 @@ FOREIGN_KEYS = (
 
 
 def upgrade():
+    ddl.install_pay_out_v3(op.get_bind())
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ranking_rows_volunteer_id'))
         for name, _column, _table in FOREIGN_KEYS:
             batch_op.drop_constraint(name, type_='foreignkey')
 
 
 def downgrade():
+    ddl.uninstall_pay_out_v3(op.get_bind())
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
         for name, column, table in FOREIGN_KEYS:
             batch_op.create_foreign_key(name, table, [column], ['id'])
+        batch_op.create_index(batch_op.f('ix_ranking_rows_volunteer_id'), ['volunteer_id'],
+                              unique=False)
