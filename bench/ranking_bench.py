@@ -461,7 +461,8 @@ def run() -> int:
         print(f"{'step':<58} {'seconds':>8} {'peak RSS MiB':>13}")
         for name, seconds, rss in figures:
             print(f"{name:<58} {seconds:>8.1f} {rss:>13.0f}")
-        target = all(seconds < 30 for name, seconds, _ in figures[:2]) and peak_rss_mib() < 1024
+        # The peak RSS is the process's, so the publish line's figure covers the preview too.
+        target = all(seconds < 30 and rss < 1024 for _, seconds, rss in figures[:2])
         print(f"target (preview and publish each < 30 s, peak RSS < 1 GiB): "
               f"{'met' if target else 'MISSED'}")
     engine.dispose()

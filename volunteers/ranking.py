@@ -538,12 +538,16 @@ def snapshot_rows(session: Session, snapshot: RankingSnapshot, *, offset: int = 
     return list(session.scalars(query))
 
 
-def snapshot_placements(session: Session, snapshot: RankingSnapshot) -> list[tiers.Placement]:
+def snapshot_placements(session: Session, snapshot: RankingSnapshot, *,
+                        by_volunteer: bool = False):
+    """Every row of the snapshot as placements, streamed (by position, or by volunteer)."""
+    order = RankingRow.volunteer_id if by_volunteer else RankingRow.position
     rows = session.execute(
         select(RankingRow.position, RankingRow.rank, RankingRow.volunteer_id, RankingRow.points,
                RankingRow.reached_at, RankingRow.tier, RankingRow.bonus_fen)
-        .where(RankingRow.snapshot_id == snapshot.id).order_by(RankingRow.position))
-    return [tiers.Placement(*row) for row in rows]
+        .where(RankingRow.snapshot_id == snapshot.id).order_by(order),
+        execution_options={"yield_per": FETCH_ROWS})
+    return (tiers.Placement(*row) for row in rows)
 
 
 def row_of(session: Session, snapshot: RankingSnapshot, volunteer_id: int) -> RankingRow | None:
@@ -553,7 +557,8 @@ def row_of(session: Session, snapshot: RankingSnapshot, volunteer_id: int) -> Ra
 
 def check(session: Session, code: str, year: int, progress: Progress | None = None) -> list[str]:
     """Recompute a published snapshot from the journal up to its ledger position and name
-    every difference (empty: the snapshot is what the ledger says)."""
+    every difference (empty: the snapshot is what the ledger says). The recomputed ranking
+    is held in memory; the snapshot's rows stream past it."""
     programme = get_programme(session, code)
     snapshot = get_snapshot(session, None, code, year)
     differences = []
@@ -561,28 +566,28 @@ def check(session: Session, code: str, year: int, progress: Progress | None = No
     if snapshot.chain_seq and link != snapshot.chain_hash:
         differences.append(f"chain link {snapshot.chain_seq} is {link}, "
                            f"the snapshot recorded {snapshot.chain_hash}")
+    _give_room_to_sort(session)
     position = Position(snapshot.ledger_entry_id, snapshot.chain_seq, snapshot.chain_hash)
-    candidates = candidates_from_journal(session, programme, year, snapshot.config, position)
     expected = {p.volunteer_id: p for p in tiers.assign(
-        candidates, tier_rules(snapshot.config), snapshot.config["mode"],
-        snapshot.config["min_points"])}
-    recorded = {p.volunteer_id: p for p in snapshot_placements(session, snapshot)}
-    if progress:
-        progress(len(recorded), len(recorded))
-    for volunteer_id in sorted(expected.keys() | recorded.keys()):
-        mine, theirs = recorded.get(volunteer_id), expected.get(volunteer_id)
-        if mine is None:
-            differences.append(f"volunteer {volunteer_id}: missing from the snapshot "
-                               f"(expected {theirs.points} points, tier {theirs.tier})")
-        elif theirs is None:
-            differences.append(f"volunteer {volunteer_id}: in the snapshot "
+        candidates_from_journal(session, programme, year, snapshot.config, position),
+        tier_rules(snapshot.config), snapshot.config["mode"], snapshot.config["min_points"])}
+    for mine in snapshot_placements(session, snapshot, by_volunteer=True):
+        theirs = expected.pop(mine.volunteer_id, None)
+        if theirs is None:
+            differences.append(f"volunteer {mine.volunteer_id}: in the snapshot "
                                f"({mine.points} points) but not eligible by the journal")
         elif (mine.points, mine.position, mine.tier, mine.bonus_fen) != (
                 theirs.points, theirs.position, theirs.tier, theirs.bonus_fen):
             differences.append(
-                f"volunteer {volunteer_id}: snapshot {mine.points} points, position "
+                f"volunteer {mine.volunteer_id}: snapshot {mine.points} points, position "
                 f"{mine.position}, tier {mine.tier}; journal {theirs.points} points, position "
                 f"{theirs.position}, tier {theirs.tier}")
+    for volunteer_id in sorted(expected):
+        theirs = expected[volunteer_id]
+        differences.append(f"volunteer {volunteer_id}: missing from the snapshot "
+                           f"(expected {theirs.points} points, tier {theirs.tier})")
+    if progress:
+        progress(snapshot.eligible_count, snapshot.eligible_count)
     return differences
 
 
