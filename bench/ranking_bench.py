@@ -402,6 +402,13 @@ SETTINGS = ("shared_buffers", "max_wal_size", "checkpoint_timeout", "effective_c
             "random_page_cost", "max_parallel_workers_per_gather")
 
 
+def wal_position(engine) -> int:
+    """Bytes of WAL the server has written so far."""
+    with engine.connect() as connection:
+        return connection.execute(text(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")).scalar_one()
+
+
 def server_settings(session: Session) -> str:
     """The PostgreSQL settings the figures depend on, printed with them."""
     rows = session.execute(text("SELECT name, current_setting(name) FROM pg_settings"
@@ -426,12 +433,14 @@ def run() -> int:
         figures.append((f"preview (ranking.compute, first {PREVIEW_ROWS} rows)",
                         time.perf_counter() - started, peak_rss_mib()))
         session.rollback()
+        wal_before = wal_position(engine)
         started = time.perf_counter()
         with PhaseTimer(ranking) as phases:
             snapshot = ranking.publish(session, actor, programme.code, YEAR)
             session.commit()
         figures.append(("publish (rank into rows, bonuses, notices, commit)",
                         time.perf_counter() - started, peak_rss_mib()))
+        wal_written = wal_position(engine) - wal_before
         started = time.perf_counter()
         ledger.seal_all(session)
         sealing = time.perf_counter() - started
@@ -456,7 +465,8 @@ def run() -> int:
               f"{snapshot.bonus_entry_count} entries; check differences: {len(differences)}")
         print("  publish phases: " + ", ".join(
             f"{name.strip('_')} {seconds:.1f} s" for name, seconds in phases.seconds.items())
-            + f"; sealing the bonus entries afterwards {sealing:.1f} s")
+            + f"; sealing the bonus entries afterwards {sealing:.1f} s; "
+            f"WAL written by the publication {wal_written / 2**30:.1f} GiB")
         print()
         print(f"{'step':<58} {'seconds':>8} {'peak RSS MiB':>13}")
         for name, seconds, rss in figures:
