@@ -483,14 +483,9 @@ def _pay_bonuses(session: Session, actor: User, programme: Programme,
     (opened when missing): one ``ledger.pay_out`` per tier, all or nothing with the rest of
     the publication."""
     entries = 0
+    payees_by_tier = _bonus_payees(session, snapshot)
     for rule in snapshot.config["tiers"]:
-        payees = [ledger.Payee(cash_code(volunteer_id), bonus, volunteer_id)
-                  for volunteer_id, bonus in session.execute(
-                      select(RankingRow.volunteer_id, RankingRow.bonus_fen)
-                      .where(RankingRow.snapshot_id == snapshot.id,
-                             RankingRow.tier == rule["key"], RankingRow.bonus_fen > 0)
-                      .order_by(RankingRow.position),
-                      execution_options={"yield_per": FETCH_ROWS})]
+        payees = payees_by_tier.pop(rule["key"], None)
         if not payees:
             continue
         payout = ledger.Payout(
@@ -509,6 +504,20 @@ def _pay_bonuses(session: Session, actor: User, programme: Programme,
         if progress:
             progress(len(payees), snapshot.eligible_count + snapshot.ranked_count)
     return entries
+
+
+def _bonus_payees(session: Session, snapshot: RankingSnapshot) -> dict[str, list[ledger.Payee]]:
+    """Every bonus of the snapshot by tier, in position order: one pass over its rows."""
+    payees: dict[str, list[ledger.Payee]] = {}
+    rows = session.execute(
+        select(RankingRow.tier, RankingRow.volunteer_id, RankingRow.bonus_fen)
+        .where(RankingRow.snapshot_id == snapshot.id, RankingRow.tier.is_not(None),
+               RankingRow.bonus_fen > 0)
+        .order_by(RankingRow.position), execution_options={"yield_per": FETCH_ROWS})
+    for tier, volunteer_id, bonus_fen in rows:
+        payees.setdefault(tier, []).append(
+            ledger.Payee(cash_code(volunteer_id), bonus_fen, volunteer_id))
+    return payees
 
 
 # --- reading and checking -----------------------------------------------------------------
