@@ -17,7 +17,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 
 from tests.activities_support import build_scene, make_activity
-from tests.test_browser import (
+from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE_VIEWPORT,

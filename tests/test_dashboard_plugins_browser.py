@@ -8,13 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests import test_browser as browser_support
-from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
+from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
 from tests.test_ranking_browser import sign_in
 
 pytestmark = pytest.mark.browser
-browser = browser_support.browser
-screenshots = browser_support.screenshots
 
 
 @pytest.fixture

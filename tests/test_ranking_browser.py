@@ -12,16 +12,12 @@ import threading
 
 import pytest
 
-from tests import test_browser as browser_support
-from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
+from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
 from tests.web_support import PASSWORD
 from volunteers.ranking import china_year_now
 
 pytestmark = pytest.mark.browser
 YEAR = china_year_now()
-# The wallet test's fixtures: chromium through Playwright, and where screenshots go.
-browser = browser_support.browser
-screenshots = browser_support.screenshots
 
 
 @pytest.fixture

@@ -8,14 +8,8 @@ import threading
 
 import pytest
 
+from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS, assert_fits_the_phone
 from tests.reports_support import DAFENG, SIGNAL_POINTS, build_reports_world, jpeg_with_gps
-from tests.test_browser import (
-    PHONE_VIEWPORT,
-    TIMEOUT_MILLISECONDS,
-    assert_fits_the_phone,
-    browser,  # noqa: F401  (the fixture)
-    screenshots,  # noqa: F401  (the fixture)
-)
 from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -36,7 +30,7 @@ def served_reports(app, world):
     thread.join(timeout=10)
 
 
-def phone(browser, base_url):  # noqa: F811
+def phone(browser, base_url):
     context = browser.new_context(
         viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
         locale="zh-CN", geolocation={"latitude": DAFENG[0], "longitude": DAFENG[1]},
@@ -54,7 +48,7 @@ def sign_in(page, username: str) -> None:
 
 
 def test_rider_reports_reviewer_verifies_rider_sees_points(
-        served_reports, browser, screenshots, tmp_path, request):  # noqa: F811
+        served_reports, browser, screenshots, tmp_path, request):
     from playwright.sync_api import expect
 
     database = request.node.callspec.params["database"]

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
-from tests.test_browser import (
+from tests.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
     PHONE_VIEWPORT,
@@ -23,6 +22,7 @@ from tests.test_browser import (
     assert_fits_the_phone,
     require_chromium,
 )
+from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
 from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
