@@ -85,3 +85,34 @@ def api(app, world):
     from tests.web_support import ApiClient
 
     return ApiClient(app)
+
+
+@pytest.fixture
+def playwright():
+    """Playwright's sync API for a browser test; skips (or fails, under
+    JINDOU_REQUIRE_BROWSER=1) when Debian's chromium is missing."""
+    from tests.browser_support import require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running
+
+
+@pytest.fixture
+def browser(playwright):
+    """Debian's chromium, headless, closed after the test."""
+    from tests.browser_support import launch_chromium
+
+    chromium = launch_chromium(playwright)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path):
+    """Where a browser test saves screenshots: JINDOU_SCREENSHOT_DIR, else the test's tmp dir."""
+    from tests.browser_support import screenshot_dir
+
+    return screenshot_dir(tmp_path / "screenshots")

@@ -4,52 +4,26 @@ and back. Screenshots go to JINDOU_SCREENSHOT_DIR when set (else the test's tmp 
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from tests.web_support import PASSWORD
+from tests.browser_support import assert_fits_the_phone, phone, serve, submit_login
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE_VIEWPORT = {"width": 390, "height": 844}
-TIMEOUT_MILLISECONDS = 15_000
 AWARD_POINTS = 30
 VOUCHER_HOLD_POINTS = 10
 HOLD_LIFETIME = timedelta(days=7)
 
 
-def require_chromium() -> None:
-    if Path(CHROMIUM).exists() and shutil.which(CHROMIUM):
-        return
-    message = f"{CHROMIUM} is missing (apt-get install chromium)"
-    if os.environ.get("JINDOU_REQUIRE_BROWSER") == "1":
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @pytest.fixture
 def served(app, world):
-    """The app on 127.0.0.1 at a free port, in a thread; yields its base URL."""
-    from werkzeug.serving import make_server
-
+    """The app served with the rider's points in place; yields its base URL."""
     give_rider_points(app, world)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jindou-test-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve(app, "jindou-test-server") as base:
+        yield base
 
 
 def give_rider_points(app, world) -> None:
@@ -74,41 +48,18 @@ def give_rider_points(app, world) -> None:
         session.remove()
 
 
-@pytest.fixture
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def screenshots(tmp_path):
-    directory = Path(os.environ.get("JINDOU_SCREENSHOT_DIR") or tmp_path / "screenshots")
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
-
-
 def test_rider_reads_the_wallet_in_chinese_and_in_english(served, browser, screenshots,
                                                            request):
     from playwright.sync_api import expect
 
     database = request.node.callspec.params["database"]
-    context = browser.new_context(viewport=PHONE_VIEWPORT, device_scale_factor=2,
-                                  is_mobile=True, has_touch=True, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MILLISECONDS)
+    context = phone(browser)
     page = context.new_page()
     try:
         page.goto(served + "/login")
         expect(page.locator("h1")).to_have_text("登录")
         page.screenshot(path=screenshots / f"{database}-1-login.png", full_page=True)
-        page.get_by_label("用户名").fill("rider")
-        page.get_by_label("密码").fill(PASSWORD)
-        page.locator("[data-test=login]").click()
+        submit_login(page, "rider")
 
         page.wait_for_url(re.compile(r"/wallet$"))
         available = AWARD_POINTS - VOUCHER_HOLD_POINTS
@@ -140,10 +91,3 @@ def test_rider_reads_the_wallet_in_chinese_and_in_english(served, browser, scree
         expect(page.locator("[data-test=available]")).to_contain_text("可用积分")
     finally:
         context.close()
-
-
-def assert_fits_the_phone(page) -> None:
-    """Nothing scrolls sideways on a phone."""
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"the page is {overflow}px wider than the phone"

@@ -3,24 +3,18 @@ volunteer switches the board from points to service hours and finds their own li
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
 
-from tests import test_browser as browser_support
-from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
-from tests.test_ranking_browser import sign_in
+from tests.browser_support import phone, serve, sign_in
 
 pytestmark = pytest.mark.browser
-browser = browser_support.browser
-screenshots = browser_support.screenshots
 
 
 @pytest.fixture
 def served(app, world):
-    from werkzeug.serving import make_server
-
+    """The app served with an activity whose hours are approved; yields its base URL."""
     from activities import hours
     from tests.activities_support import build_scene, make_activity, recent_start
     from tests.test_activities_service import _attend
@@ -39,24 +33,17 @@ def served(app, world):
         hours.approve(session, organiser, activity.id)
         session.commit()
         session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jindou-plug-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve(app, "jindou-plug-server") as base:
+        yield base
 
 
 def test_a_volunteer_switches_the_board_to_service_hours(served, browser, screenshots):
     from playwright.sync_api import expect
 
-    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN")
-    context.set_default_timeout(TIMEOUT_MILLISECONDS)
+    context = phone(browser, mobile=False)
     page = context.new_page()
     try:
-        sign_in(page, served, "rider")
+        sign_in(page, "rider", served)
         page.goto(served + "/honours/leaderboards?programme=fengxingxia&period=month")
         page.locator("[data-test=metric-hours]").click()
         page.wait_for_load_state()

@@ -8,26 +8,19 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
 
 import pytest
 
-from tests import test_browser as browser_support
-from tests.test_browser import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS
-from tests.web_support import PASSWORD
+from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS, serve, sign_in
 from volunteers.ranking import china_year_now
 
 pytestmark = pytest.mark.browser
 YEAR = china_year_now()
-# The wallet test's fixtures: chromium through Playwright, and where screenshots go.
-browser = browser_support.browser
-screenshots = browser_support.screenshots
 
 
 @pytest.fixture
 def served(app, world):
-    from werkzeug.serving import make_server
-
+    """The app served with two riders awarded points; yields its base URL."""
     from tests.ranking_support import configure_small_world
     from tests.test_ranking_api import award
     from tests.web_support import ApiClient
@@ -36,22 +29,8 @@ def served(app, world):
     api = ApiClient(app)
     award(api, world, "rider", 60)
     award(api, world, "rider2", 40)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jindou-honours-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-
-
-def sign_in(page, base: str, username: str) -> None:
-    page.goto(base + "/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.locator("[data-test=login]").click()
-    page.wait_for_load_state()
+    with serve(app, "jindou-honours-server") as base:
+        yield base
 
 
 def test_admin_publishes_and_the_rider_verifies_the_certificate(served, browser, screenshots,
@@ -66,7 +45,7 @@ def test_admin_publishes_and_the_rider_verifies_the_certificate(served, browser,
     context.set_default_timeout(TIMEOUT_MILLISECONDS)
     page = context.new_page()
     try:
-        sign_in(page, served, "xindu_admin")
+        sign_in(page, "xindu_admin", served)
         page.goto(f"{served}/honours/?programme=fengxingxia&year={YEAR}")
         ranking = page.locator("[data-test=ranking]")
         expect(ranking).to_have_attribute("data-status", "preview")
@@ -88,7 +67,7 @@ def test_admin_publishes_and_the_rider_verifies_the_certificate(served, browser,
 
         phone = context.new_page()
         phone.set_viewport_size(PHONE_VIEWPORT)
-        sign_in(phone, served, "rider")
+        sign_in(phone, "rider", served)
         phone.goto(served + "/honours/mine")
         phone.locator("[data-test=certificate-link]").click()
         expect(phone.locator("[data-test=certificate-title]")).to_have_text("大侠")

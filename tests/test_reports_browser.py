@@ -4,64 +4,34 @@ and the rider sees the points and the notification: the real app over HTTP, each
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 
+from tests.browser_support import assert_fits_the_phone, phone, serve, sign_in
 from tests.reports_support import DAFENG, SIGNAL_POINTS, build_reports_world, jpeg_with_gps
-from tests.test_browser import (
-    PHONE_VIEWPORT,
-    TIMEOUT_MILLISECONDS,
-    assert_fits_the_phone,
-    browser,  # noqa: F401  (the fixture)
-    screenshots,  # noqa: F401  (the fixture)
-)
-from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
+AT_DAFENG = {"geolocation": {"latitude": DAFENG[0], "longitude": DAFENG[1]},
+             "permissions": ["geolocation"]}
 
 
 @pytest.fixture
 def served_reports(app, world):
-    from werkzeug.serving import make_server
-
+    """The app served with the reports world built; yields its base URL."""
     build_reports_world(app, world)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="jindou-reports-server",
-                              daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-
-
-def phone(browser, base_url):  # noqa: F811
-    context = browser.new_context(
-        viewport=PHONE_VIEWPORT, device_scale_factor=2, is_mobile=True, has_touch=True,
-        locale="zh-CN", geolocation={"latitude": DAFENG[0], "longitude": DAFENG[1]},
-        permissions=["geolocation"], base_url=base_url)
-    context.set_default_timeout(TIMEOUT_MILLISECONDS)
-    return context
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.get_by_label("用户名").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.locator("[data-test=login]").click()
-    page.wait_for_load_state()
+    with serve(app, "jindou-reports-server") as base:
+        yield base
 
 
 def test_rider_reports_reviewer_verifies_rider_sees_points(
-        served_reports, browser, screenshots, tmp_path, request):  # noqa: F811
+        served_reports, browser, screenshots, tmp_path, request):
     from playwright.sync_api import expect
 
     database = request.node.callspec.params["database"]
     photo = tmp_path / "road.jpg"
     photo.write_bytes(jpeg_with_gps())
-    rider = phone(browser, served_reports)
-    reviewer = phone(browser, served_reports)
+    rider = phone(browser, base_url=served_reports, **AT_DAFENG)
+    reviewer = phone(browser, base_url=served_reports, **AT_DAFENG)
     try:
         page = rider.new_page()
         sign_in(page, "rider")
