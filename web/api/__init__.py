@@ -27,7 +27,9 @@ def idempotency_key(actor, purpose: str) -> str:
     return f"api:{actor.id}:{purpose}:{key or uuid.uuid4().hex}"
 
 
-def register(api) -> None:
+def register(api) -> list:
+    """Registers every API blueprint on ``api`` and returns them (module-level objects,
+    shared by every app built in this process)."""
     from . import (
         accounts,
         activities,
@@ -44,6 +46,9 @@ def register(api) -> None:
         wishes,
     )
 
-    for module in (auth, me, programmes, accounts, reports, activities, wishes, teams,
-                   merchants, vouchers, settlements, payments, rankings):
-        api.register_blueprint(module.blp)
+    blueprints = [module.blp for module in (
+        auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
+        vouchers, settlements, payments, rankings)]
+    for blueprint in blueprints:
+        api.register_blueprint(blueprint)
+    return blueprints
