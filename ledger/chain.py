@@ -10,7 +10,7 @@ measures what an in-transaction chain would cost.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
 from . import rules
@@ -78,13 +78,21 @@ def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) ->
     commit that does not wait for the disk (why that is safe: ``ddl.POSTGRES_SEAL_V1``)."""
     plain = session() if isinstance(session, scoped_session) else session
     assert not plain.in_transaction(), "commit the entries before sealing them"
-    if session.get_bind().dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql" and not joins_callers_transaction(session):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         sealed = _seal_in_postgres(session, max_entries, own_transaction=True)
     else:
         sealed = seal_in_python(session, max_entries=max_entries)
     session.commit()
     return sealed
+
+
+def joins_callers_transaction(session: Session) -> bool:
+    """True when the session is bound to a connection whose transaction its caller holds (a
+    test's, rolled back at its end): it can neither leave that transaction for autocommit nor
+    choose its isolation, and works inside it instead."""
+    bind = session.get_bind()
+    return isinstance(bind, Connection) and bind.in_transaction()
 
 
 def seal_all(session: Session) -> int:

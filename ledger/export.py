@@ -30,6 +30,7 @@ from typing import TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .chain import joins_callers_transaction
 from .models import Account, Entry, Posting
 from .rules import BOOKING_TIMEZONE, as_utc, timestamp_text
 
@@ -164,7 +165,8 @@ def _begin_snapshot(session: Session) -> None:
     """On PostgreSQL, read every batch from one snapshot (REPEATABLE READ), so an entry
     committed during the export cannot name an account the export has already passed. Only
     possible when the session has no transaction yet; SQLite's transactions are snapshots."""
-    if session.in_transaction() or session.get_bind().dialect.name != "postgresql":
+    if (session.in_transaction() or session.get_bind().dialect.name != "postgresql"
+            or joins_callers_transaction(session)):
         return
     session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 

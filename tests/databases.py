@@ -1,5 +1,12 @@
-"""Real databases for the tests: a SQLite file per test, and one PostgreSQL database per test
-run (created at the start, dropped at the end) that is truncated before each test."""
+"""Real databases for the tests, built once per test run (per xdist worker) and backend:
+
+- ``empty``: the schema only. A test runs on it inside a transaction that is rolled back.
+- ``world``: the schema plus the shared world of ``tests.web_support.build_world``, built once.
+  A test that asks for ``world`` runs on it, inside a transaction that is rolled back.
+- ``scratch``: for tests marked ``commits`` (threads racing, a browser against a served app,
+  sealing after a real commit): they commit for real, so they get a database of their own,
+  emptied before each test (a fresh copy of the SQLite file, a TRUNCATE on PostgreSQL).
+"""
 
 from __future__ import annotations
 
@@ -21,6 +28,7 @@ POSTGRES_SERVER_URLS = (
     "postgresql+psycopg://root@127.0.0.1:5432/postgres",
 )
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 3
+BASES = ("empty", "world", "scratch")
 
 
 def import_all_models() -> None:
@@ -47,6 +55,13 @@ def postgres_server_url() -> str | None:
     return None
 
 
+def postgres_missing_message() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    if postgres_server_url() is not None:
+        return None
+    return "PostgreSQL does not answer on 127.0.0.1:5432"
+
+
 def create_schema(engine) -> None:
     import_all_models()
     ledger.Base.metadata.create_all(engine)
@@ -56,7 +71,7 @@ def create_schema(engine) -> None:
 
 
 class TestDatabase:
-    """One database kind for a test run; ``fresh_url()`` gives an empty schema per test."""
+    """One backend for a test run: the ``empty``, ``world`` and ``scratch`` databases."""
 
     __test__ = False
 
@@ -64,27 +79,40 @@ class TestDatabase:
         self.kind = kind
         self.workdir = workdir
         self.server_url = None
-        self.url = None
+        self.urls: dict[str, str] = {}
+        self.engines: dict = {}
+        self.tables: list[str] = []
 
     def start(self) -> None:
         if self.kind == "sqlite":
-            self.template = self.workdir / "template.sqlite3"
-            engine = self.engine(f"sqlite:///{self.template}")
-            create_schema(engine)
-            engine.dispose()
-            return
+            self._start_sqlite()
+        else:
+            self._start_postgres()
+        for base in ("empty", "world"):
+            self.engines[base] = self.engine(self.urls[base])
+
+    def _start_sqlite(self) -> None:
+        self.template = self.workdir / "template.sqlite3"
+        engine = self.engine(f"sqlite:///{self.template}")
+        create_schema(engine)
+        engine.dispose()
+        for base in ("empty", "world"):
+            path = self.workdir / f"{base}.sqlite3"
+            shutil.copyfile(self.template, path)
+            self.urls[base] = f"sqlite:///{path}"
+
+    def _start_postgres(self) -> None:
         self.server_url = postgres_server_url()
         if self.server_url is None:
             message = "PostgreSQL does not answer on 127.0.0.1:5432"
             if os.environ.get("JINDOU_REQUIRE_POSTGRES") == "1":
                 pytest.fail(message + " and JINDOU_REQUIRE_POSTGRES=1", pytrace=False)
             pytest.skip(message)
-        name = f"jindou_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        self._admin(f'CREATE DATABASE "{name}"')
-        self.url = make_url(self.server_url).set(database=name).render_as_string(
-            hide_password=False
-        )
-        engine = self.engine(self.url)
+        prefix = f"jindou_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        names = {base: f"{prefix}_{base}" for base in BASES}
+        self._admin(f'CREATE DATABASE "{names["empty"]}"')
+        self.urls = {base: self._url(name) for base, name in names.items()}
+        engine = self.engine(self.urls["empty"])
         create_schema(engine)
         with engine.connect() as connection:
             self.tables = [
@@ -93,19 +121,23 @@ class TestDatabase:
                 ))
             ]
         engine.dispose()
+        for base in ("world", "scratch"):
+            self._admin(f'CREATE DATABASE "{names[base]}" TEMPLATE "{names["empty"]}"')
 
     def stop(self) -> None:
-        if self.kind == "postgresql" and self.url:
-            name = make_url(self.url).database
-            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for engine in self.engines.values():
+            engine.dispose()
+        if self.kind == "postgresql":
+            for url in self.urls.values():
+                self._admin(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
 
     def fresh_url(self) -> str:
-        """An empty database for one test."""
+        """An empty database that a ``commits`` test may commit to."""
         if self.kind == "sqlite":
             path = self.workdir / f"test-{uuid.uuid4().hex[:12]}.sqlite3"
             shutil.copyfile(self.template, path)
             return f"sqlite:///{path}"
-        engine = self.engine(self.url)
+        engine = self.engine(self.urls["scratch"])
         with engine.begin() as connection:
             # TRUNCATE is not an UPDATE or DELETE: the append-only triggers let it through,
             # which is what a test reset needs and what no request can issue.
@@ -114,7 +146,7 @@ class TestDatabase:
                 + " RESTART IDENTITY CASCADE"
             ))
         engine.dispose()
-        return self.url
+        return self.urls["scratch"]
 
     @staticmethod
     def engine(url: str, **options):
@@ -124,6 +156,9 @@ class TestDatabase:
         engine = create_engine(url, **options)
         ledger.configure_engine(engine)
         return engine
+
+    def _url(self, name: str) -> str:
+        return make_url(self.server_url).set(database=name).render_as_string(hide_password=False)
 
     def _admin(self, statement: str) -> None:
         engine = create_engine(self.server_url, isolation_level="AUTOCOMMIT")

@@ -25,7 +25,7 @@ from tests.browser_support import (
     y4m_from_png,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 
 VENUE = {"latitude": 30.8232, "longitude": 104.1587}
 

@@ -22,20 +22,20 @@ from volunteers import users
 RACERS = 12
 
 
+pytestmark = [pytest.mark.commits, pytest.mark.postgres_only(
+    "concurrency is tested on PostgreSQL; SQLite serialises every writer")]
+
+
 @pytest.fixture
-def pg(database, database_url, app, world):
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL; SQLite serialises every writer")
+def pg(engine, app, world):
     scene = build_scene(app, world)
-    engine = database.engine(database_url)
     with Session(engine) as session:
         for number in range(RACERS):
             name = f"racer{number:02d}"
             scene.ids[name] = users.create_user(session, name, PASSWORD, role="volunteer",
                                                 area_code="sanyuan").id
         session.commit()
-    yield engine, scene
-    engine.dispose()
+    return engine, scene
 
 
 def racer(session, scene, index):

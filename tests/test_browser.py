@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser_support import assert_fits_the_phone, phone, serve, submit_login
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 
 AWARD_POINTS = 30
 VOUCHER_HOLD_POINTS = 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import defaultdict
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import text
@@ -21,15 +22,24 @@ def run(cli, *args, input=None):
     return cli.invoke(args=list(args), input=input, catch_exceptions=False)
 
 
-def sql(app, statement: str, **params):
+@contextmanager
+def committed_connection(app):
+    """The app session's connection, committed at the end (a test's SAVEPOINT when the test
+    runs inside a transaction)."""
     from web.extensions import db
 
     with app.app_context():
-        with db.engine.begin() as connection:
-            rows = connection.execute(text(statement), params)
-            result = rows.all() if rows.returns_rows else None
-        db.session.remove()
-        return result
+        try:
+            yield db.session.connection()
+            db.session.commit()
+        finally:
+            db.session.remove()
+
+
+def sql(app, statement: str, **params):
+    with committed_connection(app) as connection:
+        rows = connection.execute(text(statement), params)
+        return rows.all() if rows.returns_rows else None
 
 
 def award_some(app, world):
@@ -136,20 +146,16 @@ def tamper(app, table: str, assignment: str, entry_id: int) -> None:
     """Rewrite history the way only someone with the database's keys could: with the
     append-only guard switched off for the one statement, then back on (on PostgreSQL the
     database is shared by later tests)."""
-    from web.extensions import db
-
-    with app.app_context():
-        with db.engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
-                connection.execute(text(f"UPDATE {table} SET {assignment} WHERE {_where(table)}"),
-                                   {"entry_id": entry_id})
-                connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
-            else:
-                connection.execute(text(f"DROP TRIGGER {table}_no_update"))
-                connection.execute(text(f"UPDATE {table} SET {assignment} WHERE {_where(table)}"),
-                                   {"entry_id": entry_id})
-        db.session.remove()
+    with committed_connection(app) as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
+            connection.execute(text(f"UPDATE {table} SET {assignment} WHERE {_where(table)}"),
+                               {"entry_id": entry_id})
+            connection.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
+        else:
+            connection.execute(text(f"DROP TRIGGER {table}_no_update"))
+            connection.execute(text(f"UPDATE {table} SET {assignment} WHERE {_where(table)}"),
+                               {"entry_id": entry_id})
 
 
 def _where(table: str) -> str:

@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser_support import phone, serve, sign_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 
 
 @pytest.fixture

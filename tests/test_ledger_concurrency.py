@@ -16,14 +16,13 @@ from ledger import Posting
 from tests import factories
 from tests.concurrency import run_threads
 
+pytestmark = [pytest.mark.commits, pytest.mark.postgres_only(
+    "concurrency is tested on PostgreSQL; SQLite serialises every writer")]
+
 
 @pytest.fixture
-def pg_engine(database):
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL; SQLite serialises every writer")
-    engine = database.engine(database.fresh_url())
-    yield engine
-    engine.dispose()
+def pg_engine(engine):
+    return engine
 
 
 def seal_and_verify(engine) -> ledger.Report:

@@ -306,9 +306,10 @@ class InterruptedStream(io.StringIO):
         return super().write(text)
 
 
+@pytest.mark.commits
+@pytest.mark.postgres_only(
+    "a SQLite export holds the database's write lock: nobody commits meanwhile")
 def test_entries_committed_during_an_export_stay_out_of_it(session, engine, monkeypatch):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a SQLite export holds the database's write lock: nobody commits meanwhile")
     build_journal(session)
     posted = session.scalar(select(func.count()).select_from(ledger.Entry)
                             .where(ledger.Entry.status == "posted"))

@@ -141,6 +141,7 @@ def test_post_each_answers_keys_written_before_the_batch(session):
 # --- GroupPoster --------------------------------------------------------------------------
 
 
+@pytest.mark.commits
 def test_hot_account_pays_exactly_what_it_holds_and_never_goes_below_zero(engine, session):
     hot = factories.wallet(session, 1, points=HOT_FUNDED_POINTS)
     shop = factories.merchant(session)
@@ -161,6 +162,7 @@ def test_hot_account_pays_exactly_what_it_holds_and_never_goes_below_zero(engine
     assert ledger.verify(session).ok
 
 
+@pytest.mark.commits
 def test_retry_through_the_poster_returns_the_first_entry(engine, session):
     alice = factories.wallet(session, 1, points=10)
     bob = factories.wallet(session, 2)
@@ -172,6 +174,7 @@ def test_retry_through_the_poster_returns_the_first_entry(engine, session):
     assert ledger.balance(session, bob).posted == 3
 
 
+@pytest.mark.commits
 def test_refusals_in_a_batch_reach_only_their_own_callers(engine, session):
     alice = factories.wallet(session, 1, points=100)
     poor = factories.wallet(session, 2, points=1)
@@ -198,6 +201,7 @@ class FailingCommitSession(Session):
         raise exc.OperationalError("COMMIT", {}, ConnectionError("server closed the connection"))
 
 
+@pytest.mark.commits
 def test_a_failed_commit_reaches_every_caller_of_the_batch(engine, session):
     alice = factories.wallet(session, 1, points=100)
     bob = factories.wallet(session, 2)
@@ -213,6 +217,7 @@ def test_a_failed_commit_reaches_every_caller_of_the_batch(engine, session):
     assert ledger.balance(session, bob).posted == 0
 
 
+@pytest.mark.commits
 def test_closed_poster_refuses_new_entries(engine, session):
     alice = factories.wallet(session, 1, points=10)
     bob = factories.wallet(session, 2)

@@ -128,10 +128,9 @@ def test_bad_payees_are_refused_before_anything_is_written(session, wanted):
     assert state(session) == before
 
 
-def test_payouts_racing_on_one_fund_never_overdraw_it(database):
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL; SQLite serialises every writer")
-    engine = database.engine(database.fresh_url())
+@pytest.mark.commits
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL; SQLite serialises every writer")
+def test_payouts_racing_on_one_fund_never_overdraw_it(engine):
     with Session(engine) as session:
         funded(session, 30_000)  # room for two payouts of 100 x 101..200 fen = 15,050 each
 

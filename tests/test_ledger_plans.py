@@ -63,11 +63,10 @@ def test_a_plan_without_postings_is_refused(session):
 
 @pytest.fixture
 def pg_session(session):
-    if session.get_bind().dialect.name != "postgresql":
-        pytest.skip("ledger_post is PostgreSQL's")
     return session
 
 
+@pytest.mark.postgres_only("ledger_post is PostgreSQL's")
 def test_ledger_post_of_the_document_settles_the_hold_like_post_hold(pg_session):
     session = pg_session
     wallet, shop, hold_id = voucher_hold(session)

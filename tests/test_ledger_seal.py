@@ -19,12 +19,14 @@ from tests import factories
 
 
 @pytest.fixture
-def pg_engine(database):
-    if database.kind != "postgresql":
-        pytest.skip("ledger_seal is PostgreSQL's; SQLite seals in Python")
-    engine = database.engine(database.fresh_url())
-    yield engine
-    engine.dispose()
+def pg_engine(engine):
+    return engine
+
+
+def postgres_seal(test):
+    """A test of ``ledger_seal`` itself: PostgreSQL only, with real commits."""
+    test = pytest.mark.postgres_only("ledger_seal is PostgreSQL's; SQLite seals in Python")(test)
+    return pytest.mark.commits(test)
 
 
 def award_many(session, count: int, *, prefix: str = "award") -> None:
@@ -46,6 +48,7 @@ def queued(session) -> int:
     return session.scalar(select(func.count()).select_from(UnsealedEntry))
 
 
+@postgres_seal
 def test_postgres_sha256_gives_the_chain_link_of_the_rules(pg_engine):
     chooser = random.Random(20261130)
     cases = [(rules.GENESIS_HASH, 1, "f" * 64), ("a" * 64, 2**62, "0" * 64)] + [
@@ -62,6 +65,7 @@ def test_postgres_sha256_gives_the_chain_link_of_the_rules(pg_engine):
         f"{'0' * 64}:1:{'f' * 64}".encode()).hexdigest()
 
 
+@postgres_seal
 def test_ledger_seal_makes_the_same_links_as_the_python_sealer(pg_engine):
     with Session(pg_engine) as session:
         award_many(session, 30)
@@ -77,6 +81,7 @@ def test_ledger_seal_makes_the_same_links_as_the_python_sealer(pg_engine):
     assert len(by_function) == 30 + 25
 
 
+@postgres_seal
 def test_either_sealer_continues_the_others_chain(pg_engine):
     with Session(pg_engine) as session:
         award_many(session, 10)
@@ -92,6 +97,7 @@ def test_either_sealer_continues_the_others_chain(pg_engine):
             last_seq, last_hash)
 
 
+@postgres_seal
 def test_ledger_seal_with_nothing_queued_seals_nothing(pg_engine):
     with Session(pg_engine) as session:
         assert ledger.seal(session) == 0
@@ -103,6 +109,7 @@ def test_ledger_seal_with_nothing_queued_seals_nothing(pg_engine):
         assert ledger.verify(session).ok
 
 
+@postgres_seal
 def test_a_sealer_skips_while_another_holds_the_head_and_the_next_seal_catches_up(pg_engine):
     with Session(pg_engine) as session:
         award_many(session, 1, prefix="first")
@@ -137,6 +144,7 @@ def test_a_sealer_skips_while_another_holds_the_head_and_the_next_seal_catches_u
         assert (report.problems, report.entries, report.sealed) == ([], 6, 6)
 
 
+@pytest.mark.commits
 def test_sealing_after_commit_seals_in_a_transaction_of_its_own(session):
     award_many(session, 4)
     assert ledger.seal_after_commit(session) == 4

@@ -635,15 +635,14 @@ def test_verify_names_a_last_credit_moment_that_the_postings_do_not_give(session
     session.commit()
     ledger.seal_all(session)
     assert ledger.verify(session).ok
-    session.close()
-    with session.get_bind().connect() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(text("SET session_replication_role = replica"))
-        connection.execute(text(
-            "UPDATE ledger_account_totals SET last_credit_at = :moment"
-            " WHERE kind = 'report_reward' AND credited > 0"),
-            {"moment": START - timedelta(days=1)})
-        connection.commit()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+    connection.execute(text(
+        "UPDATE ledger_account_totals SET last_credit_at = :moment"
+        " WHERE kind = 'report_reward' AND credited > 0"),
+        {"moment": START - timedelta(days=1)})
+    session.commit()
     problems = [str(problem) for problem in ledger.verify(session).problems]
     assert len(problems) == 1 and "last credited" in problems[0]
 

@@ -318,6 +318,8 @@ def test_the_merchant_edits_and_withdraws_an_offer_on_its_pages(app, api, world,
 # --- PostgreSQL: an edit racing takes -----------------------------------------------------------
 
 
+@pytest.mark.commits
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL")
 def test_lowering_the_stock_while_volunteers_take_never_undercounts_vouchers(app, world):
     """Eight takers and one edit lowering the stock from 5 to 3, released together: the edit
     either wins (then at most 3 vouchers exist) or is refused because more were already out;
@@ -337,8 +339,6 @@ def test_lowering_the_stock_while_volunteers_take_never_undercounts_vouchers(app
 
     with app.app_context():
         engine = db.engine
-        if engine.dialect.name != "postgresql":
-            pytest.skip("concurrency is tested on PostgreSQL")
         db.session.remove()
     takers = 8
     with Session(engine) as session:

@@ -11,7 +11,7 @@ import pytest
 from tests.browser_support import assert_fits_the_phone, phone, serve, submit_login
 from tests.payments_support import give_points, publish_cause
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 
 WALLET_POINTS = 40
 TARGET_POINTS = 100

@@ -22,14 +22,8 @@ from volunteers.models import User
 THREADS = 12
 
 
-@pytest.fixture
-def engine(app, world, database):
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL; SQLite serialises every writer")
-    from web.extensions import db
-
-    with app.app_context():
-        return db.engine
+pytestmark = [pytest.mark.commits, pytest.mark.postgres_only(
+    "concurrency is tested on PostgreSQL; SQLite serialises every writer")]
 
 
 def race(engine, volunteer_id: int, count: int, work) -> list:

@@ -147,8 +147,8 @@ def test_cli_previews_publishes_checks_and_exports(app, api, earned, tmp_path):
     from web.extensions import db
 
     with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(text("UPDATE ranking_rows SET points = 61 WHERE position = 1"))
+        db.session.execute(text("UPDATE ranking_rows SET points = 61 WHERE position = 1"))
+        db.session.commit()
         db.session.remove()
     tampered = cli.invoke(args=["ranking", "check", "--programme", "fengxingxia",
                                 "--year", str(YEAR)])

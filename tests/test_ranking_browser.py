@@ -14,7 +14,7 @@ import pytest
 from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS, serve, sign_in
 from volunteers.ranking import china_year_now
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 YEAR = china_year_now()
 
 

@@ -198,9 +198,10 @@ def test_check_names_a_reward_inserted_behind_the_snapshot(session):
     assert len(differences) == 1 and f"volunteer {row.volunteer_id}" in differences[0]
 
 
-@pytest.mark.postgres
+@pytest.mark.commits
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL")
 def test_two_administrators_publishing_at_once_make_one_snapshot_and_pay_once(
-        session, engine, database):
+        session, engine):
     """Real threads on PostgreSQL: the unique (programme, year) lets one publication through;
     the other is refused and posts nothing."""
     import threading
@@ -208,8 +209,6 @@ def test_two_administrators_publishing_at_once_make_one_snapshot_and_pay_once(
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm import Session
 
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL")
     world = build(session)
     earn_all(session, world, POINTS)
     session.commit()

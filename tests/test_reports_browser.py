@@ -10,7 +10,7 @@ import pytest
 from tests.browser_support import assert_fits_the_phone, phone, serve, sign_in
 from tests.reports_support import DAFENG, SIGNAL_POINTS, build_reports_world, jpeg_with_gps
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 AT_DAFENG = {"geolocation": {"latitude": DAFENG[0], "longitude": DAFENG[1]},
              "permissions": ["geolocation"]}
 

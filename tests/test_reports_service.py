@@ -198,10 +198,9 @@ def test_overdue_reports_escalate_one_level_at_a_time_and_only_once(ctx):
     assert not any("overdue" in text for text in texts(ctx, "nanfeng_reviewer"))
 
 
-@pytest.mark.postgres
-def test_concurrent_escalation_runs_escalate_each_report_once(ctx, request):
-    if request.node.callspec.params["database"] != "postgresql":
-        pytest.skip("real concurrency needs PostgreSQL")
+@pytest.mark.commits
+@pytest.mark.postgres_only("real concurrency needs PostgreSQL")
+def test_concurrent_escalation_runs_escalate_each_report_once(ctx):
     session, _world, _people, _storage = ctx
     ids = [file(ctx).id for _ in range(8)]
     later = reports.utc_now() + timedelta(hours=13)
@@ -281,10 +280,9 @@ def test_the_monthly_assessment(ctx):
         assessment.monthly_report(session, people["nanfeng_reviewer"], "sanyuan", today)
 
 
-@pytest.mark.postgres
-def test_two_reviewers_verifying_at_once_pay_once(ctx, request):
-    if request.node.callspec.params["database"] != "postgresql":
-        pytest.skip("real concurrency needs PostgreSQL")
+@pytest.mark.commits
+@pytest.mark.postgres_only("real concurrency needs PostgreSQL")
+def test_two_reviewers_verifying_at_once_pay_once(ctx):
     session, world, people, _storage = ctx
     report_id = file(ctx).id
     engine = session.get_bind()

@@ -23,10 +23,12 @@ def fake_stripe():
     fake.stop()
 
 
+pytestmark = [pytest.mark.commits, pytest.mark.postgres_only(
+    "concurrency is tested on PostgreSQL; SQLite serialises every writer")]
+
+
 @pytest.fixture
-def app(make_app, fake_stripe, database):
-    if database.kind != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL; SQLite serialises every writer")
+def app(make_app, fake_stripe):
     return make_app(STRIPE_SECRET_KEY=SECRET_KEY, STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                     STRIPE_API_BASE=fake_stripe.base_url)
 

@@ -21,7 +21,7 @@ from tests.browser_support import (
 )
 from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 
 QR_SIDE_PIXELS = 420
 SCAN_TIMEOUT_MILLISECONDS = 30_000

@@ -28,15 +28,13 @@ from volunteers.models import User
 KEY = "concurrency-test-key"
 
 
-@pytest.fixture
-def pg_engine(app, world):
-    from web.extensions import db
+pytestmark = [pytest.mark.commits,
+              pytest.mark.postgres_only("concurrency is tested on PostgreSQL")]
 
-    with app.app_context():
-        engine = db.engine
-        if engine.dialect.name != "postgresql":
-            pytest.skip("concurrency is tested on PostgreSQL")
-        yield engine
+
+@pytest.fixture
+def pg_engine(engine, world):
+    return engine
 
 
 def run_together(engine, count: int, work) -> list:

@@ -26,7 +26,11 @@ from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shop
 from volunteers.errors import Forbidden
 from volunteers.models import Notification, User
 
+pytestmark = pytest.mark.commits
+
 KEY = "redeem-test-key"
+# The function path is PostgreSQL's: its SQLite copies are skipped before any set-up.
+POSTGRES_ONLY_PARAMS = {"function": "merchants_redeem_voucher is PostgreSQL's"}
 PATHS = {"orm": vouchers.redeem_with_orm, "function": vouchers.redeem_in_postgres}
 
 
@@ -39,9 +43,7 @@ def engine(app, world):
 
 
 @pytest.fixture(params=sorted(PATHS))
-def redeem(request, engine):
-    if request.param == "function" and engine.dialect.name != "postgresql":
-        pytest.skip("merchants_redeem_voucher is PostgreSQL's")
+def redeem(request):
     return PATHS[request.param]
 
 
@@ -100,9 +102,8 @@ def what_was_written(session, voucher_id: int) -> dict:
     }
 
 
+@pytest.mark.postgres_only("the function path is PostgreSQL's")
 def test_both_paths_write_the_same_rows(engine, world, shops):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the function path is PostgreSQL's")
     first, second = take(engine, world, shops, count=2)
     answers = {}
     with Session(engine) as session:
@@ -266,10 +267,9 @@ def stale_read(monkeypatch, meanwhile):
     ("cancelled", VoucherInvalid),
     ("expired", VoucherExpired),
 ])
+@pytest.mark.postgres_only("the function path is PostgreSQL's")
 def test_the_function_refuses_what_changed_since_the_read(engine, world, shops, monkeypatch,
                                                           change, refusal):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the function path is PostgreSQL's")
     voucher_id, = take(engine, world, shops)
 
     def meanwhile():
@@ -296,10 +296,9 @@ def test_the_function_refuses_what_changed_since_the_read(engine, world, shops, 
         assert after["redemptions"] == (1 if change == "redeemed_by_another_till" else 0)
 
 
+@pytest.mark.postgres_only("the function path is PostgreSQL's")
 def test_a_retry_racing_its_first_attempt_gets_the_first_answer(engine, world, shops,
                                                                 monkeypatch):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("the function path is PostgreSQL's")
     voucher_id, = take(engine, world, shops)
     first = {}
 
@@ -336,10 +335,9 @@ def run_together(engine, count: int, work) -> list:
     return run_threads(engine, count, scan, commit=True)
 
 
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL")
 def test_a_double_scan_at_the_same_moment_redeems_once_by_either_path(engine, world, shops,
                                                                      redeem):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL")
     voucher_id, = take(engine, world, shops)
     token = tokens.sign(KEY, voucher_id)
 
@@ -356,10 +354,9 @@ def test_a_double_scan_at_the_same_moment_redeems_once_by_either_path(engine, wo
             ledger.Entry.kind == "voucher_redeem")) == 1
 
 
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL")
 def test_retries_of_one_scan_at_the_same_moment_all_answer_the_one_redemption(
         engine, world, shops, redeem):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL")
     voucher_id, = take(engine, world, shops)
     token = tokens.sign(KEY, voucher_id)
 
@@ -373,11 +370,10 @@ def test_retries_of_one_scan_at_the_same_moment_all_answer_the_one_redemption(
     assert sorted(o.created for o in outcomes) == [False] * 5 + [True]
 
 
+@pytest.mark.postgres_only("concurrency is tested on PostgreSQL")
 def test_every_entry_of_concurrent_redemptions_is_sealed(engine, world, shops):
     """Each scan seals after its commit; a sealer that finds the head taken skips, and what it
     leaves queued the next seal links (the next request's, or ``jindou ledger seal``)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("concurrency is tested on PostgreSQL")
     taken = take(engine, world, shops, count=3) + take(engine, world, shops, "rider2", count=3)
 
     def scan(session, scanner, index):
