@@ -46,3 +46,21 @@ def test_each_page_in_the_readme_table_is_served(urls, path):
         pytest.fail(f"README names {path}, the app redirects it to {redirect.new_url}")
     except (NotFound, MethodNotAllowed) as error:
         pytest.fail(f"README names {path}, the app answers {error.code}")
+
+
+def heading_anchors(markdown: str) -> set[str]:
+    """The anchors GitHub gives a file's headings (lower case, punctuation dropped)."""
+    headings = (line.lstrip("#").strip() for line in markdown.splitlines()
+                if line.startswith("#"))
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_links_into_the_benchmarks_page_name_its_sections():
+    root = README.parent
+    anchors = heading_anchors((root / "docs" / "benchmarks.md").read_text(encoding="utf-8"))
+    documents = [README, root / "bench" / "README.md", *sorted((root / "docs").glob("*.md"))]
+    links = [(document.name, anchor) for document in documents
+             for anchor in re.findall(r"benchmarks\.md#([\w\-]+)",
+                                      document.read_text(encoding="utf-8"))]
+    assert len(links) >= 5
+    assert [link for link in links if link[1] not in anchors] == []
