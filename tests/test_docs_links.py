@@ -1,5 +1,6 @@
 """The docs name what exists: every page the README's "What people do with it" table names is a
 page the app serves, and every link into docs/benchmarks.md names one of its sections."""
+
 import re
 from pathlib import Path
 
