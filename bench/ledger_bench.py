@@ -9,7 +9,9 @@ drained by 8 workers until it refuses (one commit per entry from 8 processes, an
 ``ledger.GroupPoster`` fed by 8 threads of one process against plain per-entry commits from the
 same threads); plain SQL with an in-transaction global hash-chain head
 (what our seal-after-commit chain avoids); batches of 1,000 entries (``ledger.post_many``
-against COPY); ``ledger.seal`` throughput; balance reads with a million entries in the journal.
+against COPY); ``ledger.seal`` throughput; ``ledger.verify`` of the service's database (the
+plain writers write the same rows into a database of their own); balance reads with a million
+entries in the journal.
 """
 
 from __future__ import annotations
@@ -220,18 +222,30 @@ INSERT_TWO_POSTINGS = """
 INSERT INTO ledger_postings (entry_id, account_id, unit, amount, posted_after, created_at)
 VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s)
 """
+# The yearly totals as ``ledger_post`` keeps them: a credit also moves ``last_credit_at``
+# forward (greatest() ignores the NULL a debit brings).
 UPSERT_TWO_TOTALS = """
-INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
-VALUES (%s, %s, %s, %s, %s), (%s, %s, %s, %s, %s)
+INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited,
+                                        last_credit_at)
+VALUES (%s, %s, %s, %s, %s, %s::timestamptz), (%s, %s, %s, %s, %s, %s::timestamptz)
 ON CONFLICT (account_id, year, kind) DO UPDATE
-   SET credited = t.credited + excluded.credited, debited = t.debited + excluded.debited
+   SET credited = t.credited + excluded.credited, debited = t.debited + excluded.debited,
+       last_credit_at = greatest(t.last_credit_at, excluded.last_credit_at)
 """
 UPSERT_TOTALS_ARRAYS = """
-INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited)
-SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::bigint[])
+INSERT INTO ledger_account_totals AS t (account_id, year, kind, credited, debited,
+                                        last_credit_at)
+SELECT * FROM unnest(%s::bigint[], %s::int[], %s::text[], %s::bigint[], %s::bigint[],
+                     %s::timestamptz[])
 ON CONFLICT (account_id, year, kind) DO UPDATE
-   SET credited = t.credited + excluded.credited, debited = t.debited + excluded.debited
+   SET credited = t.credited + excluded.credited, debited = t.debited + excluded.debited,
+       last_credit_at = greatest(t.last_credit_at, excluded.last_credit_at)
 """
+
+
+def credited_at(amount: int, created_at: datetime) -> datetime | None:
+    """What a posting makes of its yearly total's ``last_credit_at``: a credit its moment."""
+    return created_at if amount > 0 else None
 
 
 class PlainWriter:
@@ -267,7 +281,7 @@ class PlainWriter:
             postings_values += [entry_id, account_id, posting.unit, posting.amount,
                                 posted_after[account_id], created_at]
             totals_values += [account_id, year, "transfer", max(posting.amount, 0),
-                              max(-posting.amount, 0)]
+                              max(-posting.amount, 0), credited_at(posting.amount, created_at)]
         cursor.execute(INSERT_TWO_POSTINGS, postings_values)
         cursor.execute(UPSERT_TWO_TOTALS, totals_values)
         if self.chain:
@@ -317,9 +331,10 @@ class PlainWriter:
                 assert not balance[2] or balance[0] - balance[1] >= 0, "batch would overdraw"
                 postings.append((entry_id, account_id, posting.unit, posting.amount,
                                  balance[0], created_at))
-                total = totals.setdefault((account_id, year, "transfer"), [0, 0])
+                total = totals.setdefault((account_id, year, "transfer"), [0, 0, None])
                 total[0] += max(posting.amount, 0)
                 total[1] += max(-posting.amount, 0)
+                total[2] = rules.latest(total[2], credited_at(posting.amount, created_at))
         self._copy_batch(cursor, entries, postings, balances, totals)
         self.connection.commit()
         return len(keys)
@@ -341,7 +356,8 @@ class PlainWriter:
         keys = list(totals)
         cursor.execute(UPSERT_TOTALS_ARRAYS, (
             [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys],
-            [totals[k][0] for k in keys], [totals[k][1] for k in keys]))
+            [totals[k][0] for k in keys], [totals[k][1] for k in keys],
+            [totals[k][2] for k in keys]))
         with cursor.copy("COPY ledger_unsealed (entry_id) FROM STDIN") as copy:
             for row in entries:
                 copy.write_row((row[0],))
@@ -536,21 +552,31 @@ class Row:
     result: str
 
 
+# The plain writers write into a database of their own: the service's database then holds
+# only what the product wrote, so a problem ``ledger.verify`` finds there is the product's.
+PLAIN_LAYERS = ("plain", "plain_chain")
+
+
 @dataclass
 class Bench:
     url: str
+    plain_url: str
     seconds: float
     codes: list[str] = field(default_factory=list)
     measured: dict = field(default_factory=dict)
     rows: list[Row] = field(default_factory=list)
 
+    def url_for(self, layer: str) -> str:
+        return self.plain_url if layer in PLAIN_LAYERS else self.url
+
     def run(self, layer: str, shape: str, workers: int, hot_code: str | None = None):
         label = f"{layer} {shape} x{workers}"
         progress(f"running {label} for {self.seconds:g} s")
+        url = self.url_for(layer)
         if shape == "hot_threads":
-            measured = run_hot_threads(self.url, layer, self.seconds, self.codes, hot_code)
+            measured = run_hot_threads(url, layer, self.seconds, self.codes, hot_code)
         else:
-            measured = run_scenario(self.url, layer, shape, workers, self.seconds, self.codes,
+            measured = run_scenario(url, layer, shape, workers, self.seconds, self.codes,
                                     hot_code)
         progress(f"  {label}: {measured.entries} entries in {measured.seconds:.2f} s = "
                  f"{measured.rate:,.0f}/s, {measured.refused} refused")
@@ -614,9 +640,9 @@ def drain_hot_account(bench: Bench, layer: str, shape: str, funded: int) -> Meas
     """Fund a fresh hot wallet, let 8 workers drain it, and check that it never overdrew:
     the final balance is the funding less what was written."""
     code = f"hot:{layer}:{shape}:wallet"
-    open_wallets(bench.url, [code], funded)
+    open_wallets(bench.url_for(layer), [code], funded)
     measured = bench.run(layer, shape, WORKER_COUNT, hot_code=code)
-    final = read_available(bench.url, code)
+    final = read_available(bench.url_for(layer), code)
     progress(f"  {code}: funded {funded}, posted {measured.entries}, final {final}, "
              f"lowest seen {measured.lowest_available}")
     assert final == funded - measured.entries and final >= 0, "the hot account overdrew"
@@ -638,7 +664,7 @@ def read_available(url: str, code: str) -> int:
 def global_chain_scenario(bench: Bench) -> None:
     """What an in-transaction chain would cost: plain SQL that also links each entry to one
     global head row, against our writers, which never touch a global row."""
-    with psycopg.connect(libpq_url(bench.url)) as connection:
+    with psycopg.connect(libpq_url(bench.plain_url)) as connection:
         connection.execute("INSERT INTO ledger_chain_head (id, seq, hash) VALUES (1, 0, %s) "
                             "ON CONFLICT (id) DO NOTHING", (rules.GENESIS_HASH,))
     chained = bench.run("plain_chain", "single", WORKER_COUNT)
@@ -664,28 +690,45 @@ def batch_scenarios(bench: Bench) -> None:
         f"{looped.rate:,.0f}", f"{plain.rate:,.0f}", f"{ratio:.0%}", "info", "-"))
 
 
-def seal_and_verify(bench: Bench) -> None:
-    engine = ledger_engine(bench.url)
+@dataclass
+class Verified:
+    sealed: int
+    seal_seconds: float
+    report: ledger.Report
+    verify_seconds: float
+
+
+def seal_and_verify_one(url: str, label: str) -> Verified:
+    engine = ledger_engine(url)
     with Session(engine) as session:
         started = time.perf_counter()
         sealed = ledger.seal_all(session)
         seal_seconds = time.perf_counter() - started
-        progress(f"sealed {sealed:,} entries in {seal_seconds:.2f} s; verifying")
+        progress(f"{label}: sealed {sealed:,} entries in {seal_seconds:.2f} s; verifying")
         started = time.perf_counter()
         report = ledger.verify(session)
         verify_seconds = time.perf_counter() - started
         session.rollback()
     engine.dispose()
     problems = "; ".join(str(problem) for problem in report.problems[:3])
-    progress(f"verified {report.entries:,} entries in {verify_seconds:.1f} s: "
+    progress(f"{label}: verified {report.entries:,} entries in {verify_seconds:.1f} s: "
              f"{'ok' if report.ok else problems}")
+    return Verified(sealed, seal_seconds, report, verify_seconds)
+
+
+def seal_and_verify(bench: Bench) -> None:
+    """Seal and verify the service's database (the target: only the product wrote it) and,
+    for information, the plain writers' own (they write the same rows, so it passes too)."""
+    service = seal_and_verify_one(bench.url, "service database")
+    plain = seal_and_verify_one(bench.plain_url, "plain SQL database")
     bench.rows.append(Row(
-        f"ledger.seal_all: {sealed:,} entries (MAX_SEAL_BATCH per commit)",
-        f"{sealed / seal_seconds:,.0f}", "-", "-", "info", "-"))
+        f"ledger.seal_all: {service.sealed:,} entries (MAX_SEAL_BATCH per commit)",
+        f"{service.sealed / service.seal_seconds:,.0f}", "-", "-", "info", "-"))
     bench.rows.append(Row(
-        f"ledger.verify of the scenario database: {report.entries:,} entries, "
-        f"{verify_seconds:.1f} s", "ok" if report.ok else "PROBLEMS", "-", "-",
-        "no problems", verdict(report.ok)))
+        f"ledger.verify of each scenario database: service {service.report.entries:,} "
+        f"entries, {service.verify_seconds:.1f} s; plain {plain.report.entries:,} entries",
+        "ok" if service.report.ok else "PROBLEMS", "ok" if plain.report.ok else "problems",
+        "-", "no problems (service)", verdict(service.report.ok)))
 
 
 # --- a million entries, then balance reads -----------------------------------------------
@@ -835,21 +878,24 @@ def parse_arguments(argv):
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     started = time.perf_counter()
-    names = [f"jindou_bench_{os.getpid()}_{purpose}" for purpose in ("writes", "reads")]
+    names = [f"jindou_bench_{os.getpid()}_{purpose}"
+             for purpose in ("service", "plain", "reads")]
     urls = []
     try:
         urls.append(create_database(arguments.url, names[0]))
-        bench = Bench(urls[0], arguments.seconds, wallet_codes("bench", ACCOUNT_COUNT))
-        open_wallets(bench.url, bench.codes, WALLET_FUNDING_POINTS)
+        urls.append(create_database(arguments.url, names[1]))
+        bench = Bench(urls[0], urls[1], arguments.seconds, wallet_codes("bench", ACCOUNT_COUNT))
+        for url in (bench.url, bench.plain_url):
+            open_wallets(url, bench.codes, WALLET_FUNDING_POINTS)
         single_entry_scenarios(bench)
         hot_account_scenarios(bench)
         global_chain_scenario(bench)
         batch_scenarios(bench)
         seal_and_verify(bench)
-        urls.append(create_database(arguments.url, names[1]))
+        urls.append(create_database(arguments.url, names[2]))
         progress(f"loading {arguments.journal_entries:,} entries")
-        load_journal(urls[1], arguments.journal_entries)
-        read_scenarios(bench, urls[1], arguments.journal_entries)
+        load_journal(urls[2], arguments.journal_entries)
+        read_scenarios(bench, urls[2], arguments.journal_entries)
     finally:
         for url in urls:
             drop_database(arguments.url, url)
