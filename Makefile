@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
+# Two pytest workers (pytest-xdist), one per core; each builds its own databases.
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint bench system-packages vendor clean
 
@@ -44,7 +46,7 @@ system-packages:
 
 test: $(VENV)/.installed-test system-packages vendor
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
