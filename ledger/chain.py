@@ -26,7 +26,7 @@ def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
 
     Call it after the entries' transaction committed (the web layer does after each
     request, the CLI before it verifies). It flushes; the caller commits. On PostgreSQL it
-    is one call of ``ledger_seal`` (``ddl.py``), which makes the same links as
+    is one call of ``ledger_seal`` (``sql/ledger_seal.v1.sql``), which makes the same links as
     ``seal_in_python``.
     """
     if session.get_bind().dialect.name == "postgresql":
@@ -75,7 +75,7 @@ def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) ->
     """``seal`` in a transaction of its own, for a caller that has just committed its entries
     (a web request, last); commits. On PostgreSQL the one ``ledger_seal`` call is a statement
     in autocommit, atomic by itself: one round trip instead of BEGIN, call and COMMIT, and a
-    commit that does not wait for the disk (why that is safe: ``ddl.POSTGRES_SEAL_V1``)."""
+    commit that does not wait for the disk (why that is safe: ``sql/ledger_seal.v1.sql``)."""
     plain = session() if isinstance(session, scoped_session) else session
     assert not plain.in_transaction(), "commit the entries before sealing them"
     if session.get_bind().dialect.name == "postgresql":

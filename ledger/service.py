@@ -2,8 +2,9 @@
 
 Every write goes through one *plan* (what to insert and how each account's cached balances
 move) and one executor. On PostgreSQL the executor is a single stored-function call
-(``ledger_post`` in ``ddl.py``): the account rows are locked, checked and written in one round
-trip, so a hot account's lock is held for microseconds, not for a conversation. Everywhere
+(``ledger_post``, ``sql/ledger_post.v2.sql``): the account rows are locked, checked and
+written in one round trip, so a hot account's lock is held for microseconds, not for a
+conversation. Everywhere
 else the same plan runs as SQLAlchemy Core statements; on SQLite the transaction already holds
 the database's write lock from its first statement (``db.configure_engine``).
 

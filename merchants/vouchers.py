@@ -365,9 +365,10 @@ _REDEEM = text("SELECT merchants_redeem_voucher(CAST(:request AS jsonb))")
 def redeem_in_postgres(session: Session, actor: User, code: str, *, key: str | bytes,
                        idempotency_key: str) -> Redeemed:
     """``redeem_voucher`` in two round trips: one statement reads and checks everything, then
-    ``merchants_redeem_voucher`` (``ddl.py``) makes the single conditional change, settles the
-    hold through ``ledger_post`` with the ledger's own plan, and writes the redemption and the
-    notification; it refuses, without writing, whatever changed since the read."""
+    ``merchants_redeem_voucher`` (``sql/merchants_redeem_voucher.v1.sql``) makes the single
+    conditional change, settles the hold through ``ledger_post`` with the ledger's own plan,
+    and writes the redemption and the notification; it refuses, without writing, whatever
+    changed since the read."""
     access.require(actor, ("merchant",))
     rows = _scan(session, key, code, actor.id, idempotency_key)
     if not rows:
