@@ -32,6 +32,7 @@ from .service import (
     _result,
     now,
 )
+from .verdicts import Verdict
 
 PAYEES_PER_ENTRY = rules.MAX_POSTINGS_PER_ENTRY - 1
 MAX_PAYEES = 2_000_000
@@ -140,12 +141,12 @@ def _pay_out_in_postgres(session: Session, payout: Payout, payees: Sequence[Paye
          "owners": [payee.owner_id for payee in payees]},
     ).scalar_one()
     keys = [plan.entry["idempotency_key"] for plan in plans]
-    if outcome["result"] == "created":
+    if outcome["result"] == Verdict.CREATED:
         session.info["ledger_unsealed"] = True
         return [Result(outcome["ids"][key], True) for key in keys]
-    if outcome["result"] == "existing":
+    if outcome["result"] == Verdict.EXISTING:
         return _replayed(plans, outcome["found"])
-    if outcome["result"] == "retry":
+    if outcome["result"] == Verdict.RETRY:
         raise errors.LedgerError("the payout raced a concurrent writer; try again")
     _result(outcome)  # raises the refusal
     raise AssertionError(f"unknown payout outcome {outcome!r}")

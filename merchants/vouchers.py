@@ -38,6 +38,7 @@ from .errors import (
     VoucherWrongMerchant,
 )
 from .models import Merchant, MerchantStaff, Offer, Redemption, Voucher
+from .verdicts import RedeemVerdict
 
 MAX_SHORT_CODE_ATTEMPTS = 8
 MAX_VOUCHERS_LISTED = 200
@@ -444,7 +445,7 @@ def _first_answer(voucher, voucher_id: int, redemption_id: int, merchant_id: int
 def _function_answer(session: Session, voucher, document: dict, answer: dict,
                      moment: datetime) -> Redeemed:
     verdict = answer["result"]
-    if verdict == "refused":
+    if verdict == RedeemVerdict.REFUSED:
         first = answer["first"]
         if first is not None:
             return _first_answer(voucher, first["voucher_id"], first["id"], first["merchant_id"],
@@ -452,14 +453,14 @@ def _function_answer(session: Session, voucher, document: dict, answer: dict,
         redeemed_at = answer["redeemed_at"]
         _refuse(voucher.id, answer["status"], datetime.fromisoformat(answer["expires_at"]),
                 redeemed_at and datetime.fromisoformat(redeemed_at), moment)
-    if verdict == "conflict":
+    if verdict == RedeemVerdict.CONFLICT:
         raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    outcome = answer["outcome"] if verdict == RedeemVerdict.LEDGER else answer["ledger"]
     try:
-        result = ledger.accept_outcome(
-            session, document, answer["outcome"] if verdict == "ledger" else answer["ledger"])
+        result = ledger.accept_outcome(session, document, outcome)
     except (ledger.HoldExpired, ledger.HoldNotPending) as error:
         raise VoucherExpired("this voucher's hold has lapsed", voucher_id=voucher.id) from error
-    assert verdict == "redeemed", answer
+    assert verdict == RedeemVerdict.REDEEMED, answer
     loaded = session.identity_map.get(session.identity_key(Voucher, voucher.id))
     if loaded is not None:
         session.expire(loaded)
