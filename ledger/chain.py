@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
-from . import rules
+from . import ddl, rules
 from .models import ChainHead, ChainLink, Entry, UnsealedEntry
 from .service import _insert_ignoring_duplicates, now
 
@@ -29,7 +29,7 @@ def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
     is one call of ``ledger_seal`` (``sql/ledger_seal.v1.sql``), which makes the same links as
     ``seal_in_python``.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         return _seal_in_postgres(session, max_entries, own_transaction=False)
     return seal_in_python(session, max_entries=max_entries)
 
@@ -78,7 +78,7 @@ def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) ->
     commit that does not wait for the disk (why that is safe: ``sql/ledger_seal.v1.sql``)."""
     plain = session() if isinstance(session, scoped_session) else session
     assert not plain.in_transaction(), "commit the entries before sealing them"
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         sealed = _seal_in_postgres(session, max_entries, own_transaction=True)
     else:

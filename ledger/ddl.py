@@ -29,10 +29,19 @@ POSTGRES_CURRENT = (
 SQLITE_CURRENT = (("ledger_append_only_sqlite", 1),)
 
 
+def has_stored_functions(bind) -> bool:
+    """Whether this database keeps the money's rules in its stored functions (PostgreSQL)
+    rather than in the ORM path every other database takes (SQLite). The one place that
+    choice is made: ``install`` installs the functions by it, and each rule that exists twice
+    picks its half by it (``service._execute``, ``_post_plans`` and ``post_each``,
+    ``chain.seal``, ``payout.pay_out``, ``merchants.vouchers.redeem_voucher``)."""
+    return bind.dialect.name == "postgresql"
+
+
 def install(connection: Connection) -> None:
     """The newest version of every guard and writer: what a database made by ``create_all``
     needs. On SQLite only the append-only triggers (it writes through the ORM)."""
-    if connection.dialect.name == "postgresql":
+    if has_stored_functions(connection):
         current = POSTGRES_CURRENT
     elif connection.dialect.name == "sqlite":
         current = SQLITE_CURRENT

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from . import errors, rules
+from . import ddl, errors, rules
 from .models import Account, AccountTotal, Entry, Posting, UnsealedEntry
 from .rules import Posting as PostingSpec
 from .verdicts import Verdict
@@ -201,7 +201,7 @@ def post_each(session: Session, entries) -> list[Result | errors.LedgerError]:
         except errors.LedgerError as error:
             error.details["index"] = index
             answers[index] = error
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         _post_each_in_postgres(session, plans, answers)
     else:
         _post_each_in_savepoints(session, plans, answers)
@@ -226,7 +226,7 @@ def _post_plans(session: Session, plans: list[Plan]) -> list[Result]:
     session.flush()
     codes = {code for plan in plans for code in plan.codes}
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if ddl.has_stored_functions(session.get_bind()):
             return _post_many_in_postgres(session, plans)
         with session.begin_nested():
             return [_post_numbered(session, index, plan) for index, plan in enumerate(plans)]
@@ -623,7 +623,7 @@ def _plan(
 
 def _execute(session: Session, plan: Plan) -> Result:
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         outcome = _execute_in_postgres(session, plan)
     else:
         outcome = _execute_with_core(session, plan)

@@ -9,6 +9,7 @@ Its SQL lives in ``merchants/sql/``, one file per version, never edited once rel
 from sqlalchemy.engine import Connection
 
 from ledger import sql_files
+from ledger.ddl import has_stored_functions
 
 # The newest version of each file: what a database that ran every migration has.
 POSTGRES_CURRENT = (("merchants_redeem_voucher", 1),)
@@ -17,7 +18,7 @@ POSTGRES_CURRENT = (("merchants_redeem_voucher", 1),)
 def install(connection: Connection) -> None:
     """The newest ``merchants_redeem_voucher`` on PostgreSQL (it calls the ledger's
     ``ledger_post``, so the ledger's objects come first); nothing elsewhere."""
-    if connection.dialect.name == "postgresql":
+    if has_stored_functions(connection):
         for name, version in POSTGRES_CURRENT:
             sql_files.execute(connection, name, version, package="merchants")
 

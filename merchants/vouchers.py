@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
+import ledger.ddl
 from ledger import Posting, rules
 from volunteers import access, notifications
 from volunteers.errors import Conflict, Forbidden, NotFound
@@ -219,7 +220,7 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
 
     On PostgreSQL one read and one function call (``redeem_in_postgres``); elsewhere through
     the ORM (``redeem_with_orm``). Both write the same rows and refuse alike."""
-    if session.get_bind().dialect.name == "postgresql":
+    if ledger.ddl.has_stored_functions(session.get_bind()):
         return redeem_in_postgres(session, actor, code, key=key, idempotency_key=idempotency_key)
     return redeem_with_orm(session, actor, code, key=key, idempotency_key=idempotency_key)
 
