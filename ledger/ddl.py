@@ -11,7 +11,7 @@ is what a database that ran every migration has (the migration-drift test holds 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from ledger import sql_files
+from . import sql_files
 
 APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "ledger_chain")
 

@@ -8,6 +8,12 @@ versions it introduces, so it installs today what it installed when it was writt
 A file holds one or more statements, each ending with ``;`` at the end of a line; comment
 lines and blank lines between statements are not sent. A function's body is quoted with
 ``$$`` (the only dollar quote the splitter knows), and what lies inside is sent as written.
+
+To change a function: copy its newest file to the next version and edit the copy; point
+``POSTGRES_CURRENT`` (``ledger/ddl.py`` or ``merchants/ddl.py``) at it; add a migration whose
+upgrade executes the new file and whose downgrade executes the previous one; and add the new
+file's digest to ``RELEASED`` in ``tests/test_sql_files.py``. The migration-drift test
+(``tests/test_migrations.py``) fails until the migrations and ``POSTGRES_CURRENT`` agree.
 """
 
 from __future__ import annotations
