@@ -55,6 +55,7 @@ from .service import (
     reverse,
     void_hold,
 )
+from .verdicts import Verdict
 
 __all__ = [
     "Report",
@@ -112,4 +113,5 @@ __all__ = [
     "post_many",
     "reverse",
     "void_hold",
+    "Verdict",
 ]

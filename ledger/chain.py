@@ -13,7 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
-from . import rules
+from . import ddl, rules
 from .models import ChainHead, ChainLink, Entry, UnsealedEntry
 from .service import _insert_ignoring_duplicates, now
 
@@ -26,10 +26,10 @@ def seal(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:
 
     Call it after the entries' transaction committed (the web layer does after each
     request, the CLI before it verifies). It flushes; the caller commits. On PostgreSQL it
-    is one call of ``ledger_seal`` (``ddl.py``), which makes the same links as
+    is one call of ``ledger_seal`` (``sql/ledger_seal.v1.sql``), which makes the same links as
     ``seal_in_python``.
     """
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         return _seal_in_postgres(session, max_entries, own_transaction=False)
     return seal_in_python(session, max_entries=max_entries)
 
@@ -75,14 +75,16 @@ def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) ->
     """``seal`` in a transaction of its own, for a caller that has just committed its entries
     (a web request, last); commits. On PostgreSQL the one ``ledger_seal`` call is a statement
     in autocommit, atomic by itself: one round trip instead of BEGIN, call and COMMIT, and a
-    commit that does not wait for the disk (why that is safe: ``ddl.POSTGRES_SEAL_V1``)."""
+    commit that does not wait for the disk (why that is safe: ``sql/ledger_seal.v1.sql``)."""
     plain = session() if isinstance(session, scoped_session) else session
     assert not plain.in_transaction(), "commit the entries before sealing them"
-    if session.get_bind().dialect.name == "postgresql" and not joins_callers_transaction(session):
+    if not ddl.has_stored_functions(session.get_bind()):
+        sealed = seal_in_python(session, max_entries=max_entries)
+    elif joins_callers_transaction(session):
+        sealed = _seal_in_postgres(session, max_entries, own_transaction=False)
+    else:
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         sealed = _seal_in_postgres(session, max_entries, own_transaction=True)
-    else:
-        sealed = seal_in_python(session, max_entries=max_entries)
     session.commit()
     return sealed
 

@@ -1,5 +1,5 @@
 """The ledger's tables. History (entries, postings, chain links) is insert-only: the database
-refuses UPDATE and DELETE on it (see ``ledger/ddl.py``)."""
+refuses UPDATE and DELETE on it (see ``ledger/ddl.py`` and ``ledger/sql/``)."""
 
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from . import errors, rules
+from . import ddl, errors, rules
 from .models import Account
 from .service import (
     Plan,
@@ -32,6 +32,7 @@ from .service import (
     _result,
     now,
 )
+from .verdicts import Verdict
 
 PAYEES_PER_ENTRY = rules.MAX_POSTINGS_PER_ENTRY - 1
 MAX_PAYEES = 2_000_000
@@ -69,9 +70,15 @@ def pay_out(session: Session, payout: Payout, payees: Sequence[Payee]) -> list[R
     created_at = now()
     plans = _plans(payout, payees, created_at)
     session.flush()
-    if session.get_bind().dialect.name != "postgresql":
+    if not ddl.has_stored_functions(session.get_bind()):
         _open_missing(session, payout, payees, created_at)
-        results = _post_plans(session, plans)
+        try:
+            results = _post_plans(session, plans)
+        except errors.LedgerError as error:
+            # The entries are pay_out's own, not a batch of the caller's: no index to name,
+            # as ledger_pay_out answers.
+            error.details.pop("index", None)
+            raise
         if any(result.created for result in results):
             session.info["ledger_unsealed"] = True  # for whoever commits: seal them
         return results
@@ -140,12 +147,12 @@ def _pay_out_in_postgres(session: Session, payout: Payout, payees: Sequence[Paye
          "owners": [payee.owner_id for payee in payees]},
     ).scalar_one()
     keys = [plan.entry["idempotency_key"] for plan in plans]
-    if outcome["result"] == "created":
+    if outcome["result"] == Verdict.CREATED:
         session.info["ledger_unsealed"] = True
         return [Result(outcome["ids"][key], True) for key in keys]
-    if outcome["result"] == "existing":
+    if outcome["result"] == Verdict.EXISTING:
         return _replayed(plans, outcome["found"])
-    if outcome["result"] == "retry":
+    if outcome["result"] == Verdict.RETRY:
         raise errors.LedgerError("the payout raced a concurrent writer; try again")
     _result(outcome)  # raises the refusal
     raise AssertionError(f"unknown payout outcome {outcome!r}")

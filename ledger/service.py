@@ -2,8 +2,9 @@
 
 Every write goes through one *plan* (what to insert and how each account's cached balances
 move) and one executor. On PostgreSQL the executor is a single stored-function call
-(``ledger_post`` in ``ddl.py``): the account rows are locked, checked and written in one round
-trip, so a hot account's lock is held for microseconds, not for a conversation. Everywhere
+(``ledger_post``, ``sql/ledger_post.v2.sql``): the account rows are locked, checked and
+written in one round trip, so a hot account's lock is held for microseconds, not for a
+conversation. Everywhere
 else the same plan runs as SQLAlchemy Core statements; on SQLite the transaction already holds
 the database's write lock from its first statement (``db.configure_engine``).
 
@@ -21,9 +22,10 @@ from datetime import UTC, datetime
 from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from . import errors, rules
+from . import ddl, errors, rules
 from .models import Account, AccountTotal, Entry, Posting, UnsealedEntry
 from .rules import Posting as PostingSpec
+from .verdicts import Verdict
 
 HOLD_SETTLEMENT_KINDS = ("hold_post", "hold_void", "hold_expire")
 
@@ -199,7 +201,7 @@ def post_each(session: Session, entries) -> list[Result | errors.LedgerError]:
         except errors.LedgerError as error:
             error.details["index"] = index
             answers[index] = error
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         _post_each_in_postgres(session, plans, answers)
     else:
         _post_each_in_savepoints(session, plans, answers)
@@ -224,7 +226,7 @@ def _post_plans(session: Session, plans: list[Plan]) -> list[Result]:
     session.flush()
     codes = {code for plan in plans for code in plan.codes}
     try:
-        if session.get_bind().dialect.name == "postgresql":
+        if ddl.has_stored_functions(session.get_bind()):
             return _post_many_in_postgres(session, plans)
         with session.begin_nested():
             return [_post_numbered(session, index, plan) for index, plan in enumerate(plans)]
@@ -311,11 +313,11 @@ def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
             break
         outcome = session.execute(text("SELECT ledger_post_many(CAST(:batch AS jsonb))"),
                                   {"batch": json.dumps(_batch_document(waiting))}).scalar_one()
-        if outcome["result"] == "created":
+        if outcome["result"] == Verdict.CREATED:
             answered.update((key, Result(entry_id, True))
                             for key, entry_id in outcome["ids"].items())
             waiting = []
-        elif outcome["result"] == "existing":
+        elif outcome["result"] == Verdict.EXISTING:
             for key, entry_id, fingerprint in outcome["found"]:
                 if fingerprint != first[key].entry["fingerprint"]:
                     raise errors.IdempotencyConflict(
@@ -323,7 +325,7 @@ def _post_many_in_postgres(session: Session, plans: list[Plan]) -> list[Result]:
                         index=position[key])
                 answered[key] = Result(entry_id, False)
             waiting = [plan for plan in waiting if plan.entry["idempotency_key"] not in answered]
-        elif outcome["result"] != "retry":
+        elif outcome["result"] != Verdict.RETRY:
             index = position[waiting[outcome["index"]].entry["idempotency_key"]]
             try:
                 _result(outcome)
@@ -621,7 +623,7 @@ def _plan(
 
 def _execute(session: Session, plan: Plan) -> Result:
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
+    if ddl.has_stored_functions(session.get_bind()):
         outcome = _execute_in_postgres(session, plan)
     else:
         outcome = _execute_with_core(session, plan)
@@ -630,7 +632,7 @@ def _execute(session: Session, plan: Plan) -> Result:
 
 def _answer(session: Session, codes, outcome: dict) -> Result:
     _expire_cached_accounts(session, codes)
-    if outcome["result"] == "created":
+    if outcome["result"] == Verdict.CREATED:
         # Tells whoever commits that there is something for ``chain.seal`` to link.
         session.info["ledger_unsealed"] = True
     return _result(outcome)
@@ -638,28 +640,28 @@ def _answer(session: Session, codes, outcome: dict) -> Result:
 
 def _result(outcome: dict) -> Result:
     verdict = outcome["result"]
-    if verdict in ("created", "existing"):
-        return Result(outcome["entry_id"], verdict == "created")
+    if verdict in (Verdict.CREATED, Verdict.EXISTING):
+        return Result(outcome["entry_id"], verdict == Verdict.CREATED)
     account = outcome.get("account")
-    if verdict == "conflict":
+    if verdict == Verdict.CONFLICT:
         raise errors.IdempotencyConflict(
             "this idempotency key was used for a different entry", entry_id=outcome["entry_id"]
         )
-    if verdict == "unknown_account":
+    if verdict == Verdict.UNKNOWN_ACCOUNT:
         raise errors.UnknownAccount(f"no account {account}", account=account)
-    if verdict == "account_closed":
+    if verdict == Verdict.ACCOUNT_CLOSED:
         raise errors.AccountClosed(f"account {account} is closed", account=account)
-    if verdict == "unit_mismatch":
+    if verdict == Verdict.UNIT_MISMATCH:
         raise errors.UnitMismatch(f"account {account} counts another unit", account=account)
-    if verdict == "insufficient":
+    if verdict == Verdict.INSUFFICIENT:
         cny = outcome.get("unit") == "CNY"
         raise (errors.InsufficientFunds if cny else errors.InsufficientPoints)(
             f"account {account} has {outcome['available']} available",
             account=account, available=outcome["available"],
         )
-    if verdict == "settled":
+    if verdict == Verdict.SETTLED:
         raise errors.HoldNotPending("the hold is already settled", entry_id=outcome["entry_id"])
-    if verdict == "reversed":
+    if verdict == Verdict.REVERSED:
         raise errors.AlreadyReversed("the entry is already reversed", entry_id=outcome["entry_id"])
     raise AssertionError(f"unknown ledger outcome {outcome!r}")
 
@@ -697,8 +699,8 @@ def _existing(session: Session, plan: Plan) -> dict | None:
     ).first()
     if found is None:
         return None
-    verdict = "existing" if found.fingerprint == plan.entry["fingerprint"] else "conflict"
-    return {"result": verdict, "entry_id": found.id}
+    same = found.fingerprint == plan.entry["fingerprint"]
+    return {"result": Verdict.EXISTING if same else Verdict.CONFLICT, "entry_id": found.id}
 
 
 def _execute_with_core(session: Session, plan: Plan) -> dict:
@@ -741,33 +743,33 @@ def _execute_with_core(session: Session, plan: Plan) -> dict:
     if plan.entry["reverses_id"] is not None:
         _restore_last_credits(session, plan, accounts)
     session.execute(insert(UnsealedEntry).values(entry_id=entry_id))
-    return {"result": "created", "entry_id": entry_id}
+    return {"result": Verdict.CREATED, "entry_id": entry_id}
 
 
 def _refusal(session: Session, plan: Plan, accounts: dict) -> dict | None:
     """Why the plan cannot be written, or None. Runs with the accounts locked."""
     for code in plan.codes:
         if code not in accounts:
-            return {"result": "unknown_account", "account": code}
+            return {"result": Verdict.UNKNOWN_ACCOUNT, "account": code}
     for posting in plan.postings:
         account = accounts[posting.account]
         if account.unit != posting.unit:
-            return {"result": "unit_mismatch", "account": posting.account}
+            return {"result": Verdict.UNIT_MISMATCH, "account": posting.account}
     # Settling a hold or reversing an entry happens once: look again under the lock.
     for column, value, verdict in (
-        (Entry.pending_id, plan.entry["pending_id"], "settled"),
-        (Entry.reverses_id, plan.entry["reverses_id"], "reversed"),
+        (Entry.pending_id, plan.entry["pending_id"], Verdict.SETTLED),
+        (Entry.reverses_id, plan.entry["reverses_id"], Verdict.REVERSED),
     ):
         if value is not None and session.scalar(select(Entry.id).where(column == value)):
             return {"result": verdict, "entry_id": value}
     for code, (posted, pending_in, pending_out) in plan.effects().items():
         account = accounts[code]
         if account.closed and (posted or pending_in > 0 or pending_out > 0):
-            return {"result": "account_closed", "account": code}
+            return {"result": Verdict.ACCOUNT_CLOSED, "account": code}
         if account.no_overdraft and rules.overdraws(
             account.posted, account.pending_out, posted, pending_out
         ):
-            return {"result": "insufficient", "account": code, "unit": account.unit,
+            return {"result": Verdict.INSUFFICIENT, "account": code, "unit": account.unit,
                     "available": rules.available(account.posted, account.pending_out)}
     return None
 

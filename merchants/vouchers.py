@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 import ledger
+import ledger.ddl
 from ledger import Posting, rules
 from volunteers import access, notifications
 from volunteers.errors import Conflict, Forbidden, NotFound
@@ -38,6 +39,7 @@ from .errors import (
     VoucherWrongMerchant,
 )
 from .models import Merchant, MerchantStaff, Offer, Redemption, Voucher
+from .verdicts import RedeemVerdict
 
 MAX_SHORT_CODE_ATTEMPTS = 8
 MAX_VOUCHERS_LISTED = 200
@@ -218,7 +220,7 @@ def redeem_voucher(session: Session, actor: User, code: str, *, key: str | bytes
 
     On PostgreSQL one read and one function call (``redeem_in_postgres``); elsewhere through
     the ORM (``redeem_with_orm``). Both write the same rows and refuse alike."""
-    if session.get_bind().dialect.name == "postgresql":
+    if ledger.ddl.has_stored_functions(session.get_bind()):
         return redeem_in_postgres(session, actor, code, key=key, idempotency_key=idempotency_key)
     return redeem_with_orm(session, actor, code, key=key, idempotency_key=idempotency_key)
 
@@ -365,9 +367,10 @@ _REDEEM = text("SELECT merchants_redeem_voucher(CAST(:request AS jsonb))")
 def redeem_in_postgres(session: Session, actor: User, code: str, *, key: str | bytes,
                        idempotency_key: str) -> Redeemed:
     """``redeem_voucher`` in two round trips: one statement reads and checks everything, then
-    ``merchants_redeem_voucher`` (``ddl.py``) makes the single conditional change, settles the
-    hold through ``ledger_post`` with the ledger's own plan, and writes the redemption and the
-    notification; it refuses, without writing, whatever changed since the read."""
+    ``merchants_redeem_voucher`` (``sql/merchants_redeem_voucher.v1.sql``) makes the single
+    conditional change, settles the hold through ``ledger_post`` with the ledger's own plan,
+    and writes the redemption and the notification; it refuses, without writing, whatever
+    changed since the read."""
     access.require(actor, ("merchant",))
     rows = _scan(session, key, code, actor.id, idempotency_key)
     if not rows:
@@ -443,7 +446,7 @@ def _first_answer(voucher, voucher_id: int, redemption_id: int, merchant_id: int
 def _function_answer(session: Session, voucher, document: dict, answer: dict,
                      moment: datetime) -> Redeemed:
     verdict = answer["result"]
-    if verdict == "refused":
+    if verdict == RedeemVerdict.REFUSED:
         first = answer["first"]
         if first is not None:
             return _first_answer(voucher, first["voucher_id"], first["id"], first["merchant_id"],
@@ -451,14 +454,14 @@ def _function_answer(session: Session, voucher, document: dict, answer: dict,
         redeemed_at = answer["redeemed_at"]
         _refuse(voucher.id, answer["status"], datetime.fromisoformat(answer["expires_at"]),
                 redeemed_at and datetime.fromisoformat(redeemed_at), moment)
-    if verdict == "conflict":
+    if verdict == RedeemVerdict.CONFLICT:
         raise ledger.IdempotencyConflict("this idempotency key was used for another voucher")
+    outcome = answer["outcome"] if verdict == RedeemVerdict.LEDGER else answer["ledger"]
     try:
-        result = ledger.accept_outcome(
-            session, document, answer["outcome"] if verdict == "ledger" else answer["ledger"])
+        result = ledger.accept_outcome(session, document, outcome)
     except (ledger.HoldExpired, ledger.HoldNotPending) as error:
         raise VoucherExpired("this voucher's hold has lapsed", voucher_id=voucher.id) from error
-    assert verdict == "redeemed", answer
+    assert verdict == RedeemVerdict.REDEEMED, answer
     loaded = session.identity_map.get(session.identity_key(Voucher, voucher.id))
     if loaded is not None:
         session.expire(loaded)

@@ -10,7 +10,7 @@ version 2 writers, which keep it as they post.
 import sqlalchemy as sa
 from alembic import op
 
-from ledger import ddl
+from ledger import sql_files
 
 revision = '0008'
 down_revision = '0007'
@@ -22,7 +22,7 @@ def upgrade():
     with op.batch_alter_table('ledger_account_totals', schema=None) as batch_op:
         batch_op.add_column(sa.Column('last_credit_at', sa.DateTime(timezone=True), nullable=True))
     connection = op.get_bind()
-    ddl.install_v2(connection)
+    install_ledger_sql(connection)
     # Only points accounts keep yearly totals now (ledger.rules.TOTALLED_UNITS): a cache, so
     # the money accounts' rows simply go.
     connection.execute(sa.text(
@@ -51,7 +51,28 @@ def _backfill_one_by_one(connection):
         ).values(last_credit_at=latest_standing_credit(account_id, year, kind)))
 
 
+def install_ledger_sql(connection):
+    """ledger_latest_standing_credit, the version 2 writers ledger_post and ledger_post_many,
+    and ledger_pay_out (version 2: it came with them), on PostgreSQL only."""
+    if connection.dialect.name == 'postgresql':
+        sql_files.execute(connection, 'ledger_latest_standing_credit', 1)
+        sql_files.execute(connection, 'ledger_post', 2)
+        sql_files.execute(connection, 'ledger_post_many', 2)
+        sql_files.execute(connection, 'ledger_pay_out', 2)
+
+
+def uninstall_ledger_sql(connection):
+    """Back to version 1's writers."""
+    if connection.dialect.name == 'postgresql':
+        sql_files.execute(connection, 'ledger_post', 1)
+        sql_files.execute(connection, 'ledger_post_many', 1)
+        connection.execute(sa.text(
+            'DROP FUNCTION IF EXISTS ledger_pay_out(jsonb, text[], bigint[], int[], bigint[])'))
+        connection.execute(sa.text(
+            'DROP FUNCTION IF EXISTS ledger_latest_standing_credit(bigint, int, text)'))
+
+
 def downgrade():
-    ddl.uninstall_v2(op.get_bind())
+    uninstall_ledger_sql(op.get_bind())
     with op.batch_alter_table('ledger_account_totals', schema=None) as batch_op:
         batch_op.drop_column('last_credit_at')

@@ -6,10 +6,10 @@ Revises: 0009
 Create Date: 2026-11-30 16:00:00.000000
 
 """
+import sqlalchemy as sa
 from alembic import op
 
-from ledger import ddl
-from merchants import ddl as merchants_ddl
+from ledger import sql_files
 
 # revision identifiers, used by Alembic.
 revision = '0010'
@@ -19,10 +19,15 @@ depends_on = None
 
 
 def upgrade():
-    ddl.install_seal_v1(op.get_bind())
-    merchants_ddl.install_v1(op.get_bind())
+    connection = op.get_bind()
+    if connection.dialect.name == 'postgresql':
+        sql_files.execute(connection, 'ledger_seal', 1)
+        # It calls the ledger's ledger_post, installed before it.
+        sql_files.execute(connection, 'merchants_redeem_voucher', 1, package='merchants')
 
 
 def downgrade():
-    merchants_ddl.uninstall_v1(op.get_bind())
-    ddl.uninstall_seal_v1(op.get_bind())
+    connection = op.get_bind()
+    if connection.dialect.name == 'postgresql':
+        connection.execute(sa.text('DROP FUNCTION IF EXISTS merchants_redeem_voucher(jsonb)'))
+        connection.execute(sa.text('DROP FUNCTION IF EXISTS ledger_seal(int, boolean)'))

@@ -12,7 +12,7 @@ Create Date: 2026-11-30 19:30:00.000000
 """
 from alembic import op
 
-from ledger import ddl
+from ledger import sql_files
 
 # revision identifiers, used by Alembic.
 revision = '0011'
@@ -27,7 +27,8 @@ FOREIGN_KEYS = (
 
 
 def upgrade():
-    ddl.install_pay_out_v3(op.get_bind())
+    if op.get_bind().dialect.name == 'postgresql':
+        sql_files.execute(op.get_bind(), 'ledger_pay_out', 3)
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ranking_rows_volunteer_id'))
         for name, _column, _table in FOREIGN_KEYS:
@@ -35,7 +36,8 @@ def upgrade():
 
 
 def downgrade():
-    ddl.uninstall_pay_out_v3(op.get_bind())
+    if op.get_bind().dialect.name == 'postgresql':
+        sql_files.execute(op.get_bind(), 'ledger_pay_out', 2)
     with op.batch_alter_table('ranking_rows', schema=None) as batch_op:
         for name, column, table in FOREIGN_KEYS:
             batch_op.create_foreign_key(name, table, [column], ['id'])
