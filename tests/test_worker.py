@@ -4,11 +4,18 @@ non-zero without stopping the others; two workers claiming the same due run: one
 
 The jobs themselves are safe to run twice at once; the tests that prove it stay with each job:
 ``test_reports_service.py::test_concurrent_escalation_runs_escalate_each_report_once``,
-``test_vouchers_concurrency.py`` and ``test_merchants_settlement.py`` (voucher expiry racing
-scans and the ledger's own hold sweep), ``test_ledger_seal.py`` (concurrent sealers)."""
+``test_vouchers_concurrency.py::test_takes_cancellations_and_expiry_at_once_...`` and
+``test_merchants_settlement.py::test_expiry_and_the_ledgers_own_hold_sweep_agree`` (voucher
+expiry racing takes, cancellations and the ledger's own hold sweep),
+``test_ledger_seal.py::test_a_sealer_skips_while_another_holds_the_head_...`` (sealers)."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,6 +36,7 @@ from volunteers import reports, users
 from volunteers.report_models import Report
 
 HOLD_POINTS = 7
+LOOP_DEADLINE_SECONDS = 60
 JOB_NAMES = ["escalate_reports", "expire_vouchers", "expire_holds", "seal"]
 
 
@@ -317,3 +325,31 @@ def test_two_workers_run_once_at_the_same_time_and_do_each_job_once(app, world, 
     assert done["expire_vouchers"] == "expired 1 vouchers"
     assert done["expire_holds"] == "expired 1 holds"
     assert_every_chore_done(app, world, chores)
+
+
+# --- the loop --------------------------------------------------------------------------------
+
+def test_the_worker_runs_the_jobs_on_its_own_until_sigterm(app, world, database_url, tmp_path):
+    unsealed_award(app, world, "for the loop")
+    env = {**os.environ, "JINDOU_DATABASE_URL": database_url,
+           "JINDOU_INSTANCE_PATH": str(tmp_path / "instance"),
+           "JINDOU_JOB_SEAL_SECONDS": "1", "JINDOU_WORKER_POLL_SECONDS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from web.cli import main; main()", "worker"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + LOOP_DEADLINE_SECONDS
+        while unsealed(app) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert unsealed(app) == 0
+        unsealed_award(app, world, "while it runs")  # sealed by a later round
+        while unsealed(app) and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.2)
+        assert unsealed(app) == 0
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=LOOP_DEADLINE_SECONDS)
+    assert process.returncode == 0, output
+    assert "seal: sealed 1 entries" in output
+    assert "escalate_reports: escalated 0 reports" in output
+    assert "worker stopping (SIGTERM)" in output
