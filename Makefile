@@ -1,4 +1,5 @@
-# Two commands: `make run` serves the demo on SQLite, `make test` runs every test.
+# Two commands: `make run` serves the demo on SQLite (with the worker), `make test` runs
+# every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -36,10 +37,10 @@ $(VENDORED): node_modules/.package-lock.json
 
 vendor: $(VENDORED)
 
+# The web server and the worker (periodic jobs) side by side; Ctrl-C stops both. `exec`: the
+# script is make's own child, so the SIGTERM make passes on when it is stopped reaches it.
 run: $(VENV)/.installed-run vendor
-	$(BIN)/jindou db upgrade
-	$(BIN)/jindou demo load
-	$(BIN)/jindou run --host $(HOST) --port $(PORT)
+	exec env BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) ./scripts/run-demo
 
 system-packages:
 	./scripts/install-system-packages

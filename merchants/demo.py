@@ -68,9 +68,19 @@ VOUCHERS = ((("rider01", 6, 0, True), ("rider01", 7, 0, False), ("rider02", 8, 0
              ("volunteer02", 5, 0, False)))
 
 
+def till_username(number: int) -> str:
+    return f"merchant{number:02d}"
+
+
+def accounts() -> list[tuple[str, str, str]]:
+    """Which till account runs which shop: (user name, role, shop, programme and area)."""
+    return [(till_username(number), "merchant", f"{name} ({programme}, {area})")
+            for number, (name, programme, area, *_rest) in enumerate(MERCHANTS, start=1)]
+
+
 def load(session: Session) -> list[tuple[str, str, str]]:
     """The merchants once; answers the demo accounts to print. The caller commits."""
-    listing = [("merchant01 … merchant12", "merchant", "till staff of the 金豆联盟 merchants")]
+    listing = accounts()
     if users.find_user(session, "merchant01") is not None:
         return listing
     admin = users.find_user(session, "admin")
@@ -80,7 +90,7 @@ def load(session: Session) -> list[tuple[str, str, str]]:
     merchants = []
     for number, (name, programme, area, address, category, star, items) in enumerate(
             MERCHANTS, start=1):
-        staff = users.create_user(session, f"merchant{number:02d}", DEMO_PASSWORD,
+        staff = users.create_user(session, till_username(number), DEMO_PASSWORD,
                                   role="merchant", area_code=area,
                                   display_name=f"{name} 店员")
         merchant = offers.create_merchant(

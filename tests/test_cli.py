@@ -118,6 +118,10 @@ def test_demo_load_twice_adds_nothing_the_second_time(app, cli):
         for name in ("admin", "admin2", "xindu_admin", "dafeng_reviewer", "wuhua_admin",
                      "cuihu_organiser", "rider01"):
             assert re.search(rf"^\s+{name}\b", output, re.MULTILINE), name
+        # Which till account runs which shop, one line each.
+        assert re.search(r"^\s+merchant07\s+merchant\s+大丰老茶馆 \(fengxingxia, sanyuan\)$",
+                         output, re.MULTILINE)
+        assert len(re.findall(r"^\s+merchant\d\d\s", output, re.MULTILINE)) == 12
     token = app.test_client().post("/api/v1/auth/tokens",
                                    json={"username": "rider01", "password": "jindou2026"})
     assert token.status_code == 201

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOMAIN_PACKAGES = ("ledger", "volunteers", "activities", "merchants")
-OUR_PACKAGES = ("ledger", "volunteers", "activities", "merchants", "web")
+DOMAIN_PACKAGES = ("ledger", "volunteers", "activities", "merchants", "jobs")
+OUR_PACKAGES = ("ledger", "volunteers", "activities", "merchants", "jobs", "web")
 SUBPROCESS_TIMEOUT_SECONDS = 60
 
 
@@ -62,3 +62,9 @@ def test_the_ledger_source_names_none_of_our_other_packages():
                 if module in OUR_PACKAGES and module != "ledger":
                     offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+def test_the_jobs_package_imports_no_web_adapter():
+    loaded = top_level(modules_after_importing("jobs"))
+    assert "jobs" in loaded
+    assert "web" not in loaded

@@ -24,6 +24,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     import activities  # noqa: F401  (every package's tables join the metadata)
+    import jobs  # noqa: F401
     import merchants  # noqa: F401
     import volunteers  # noqa: F401
 

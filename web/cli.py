@@ -73,9 +73,21 @@ def load_demo():
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
+    print_accounts(summary.accounts + list(demo_reports.ACCOUNTS))
+
+
+def print_accounts(accounts) -> None:
+    """People first, then each merchant till account with the shop it runs."""
+    people = [row for row in accounts if row[1] != "merchant"]
+    tills = [row for row in accounts if row[1] == "merchant"]
     click.echo(f"demo accounts (password for all: {demo.DEMO_PASSWORD}):")
-    for name, role, area in summary.accounts + list(demo_reports.ACCOUNTS):
+    for name, role, area in people:
         click.echo(f"  {name:<28} {role:<10} {area}")
+    if tills:
+        click.echo("merchant till accounts (same password), each runs one shop "
+                   "(/till and /merchant):")
+        for name, role, shop in tills:
+            click.echo(f"  {name:<28} {role:<10} {shop}")
 
 
 @ledger_cli.command("verify")
@@ -102,7 +114,8 @@ def seal():
 @ledger_cli.command("expire-holds")
 @click.option("--max-holds", default=500, show_default=True, type=click.IntRange(1, 10_000))
 def expire_holds(max_holds):
-    """Void holds past their deadline, so their points are spendable again (run from cron)."""
+    """Void holds past their deadline, so their points are spendable again (the worker's
+    expire_holds job)."""
     expired = ledger.expire_holds(db.session, max_holds=max_holds)
     db.session.commit()
     ledger.seal_all(db.session)
@@ -129,7 +142,8 @@ def export(fmt, output):
 @click.option("--max-reports", default=reports.MAX_ESCALATIONS_PER_RUN, show_default=True,
               type=click.IntRange(1, 100_000))
 def escalate(max_reports):
-    """Move overdue reports one area level up (safe to run from cron, even twice at once)."""
+    """Move overdue reports one area level up (the worker's escalate_reports job; safe even
+    twice at once)."""
     escalated = reports.escalate_overdue(db.session, max_reports=max_reports)
     db.session.commit()
     click.echo(f"escalated {len(escalated)} reports")
@@ -138,7 +152,8 @@ def escalate(max_reports):
 def register_commands(app) -> None:
     from .merchants_cli import merchants_cli, vouchers_cli
     from .ranking_cli import ranking_cli
+    from .worker_cli import worker
 
     for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
-                  ranking_cli):
+                  ranking_cli, worker):
         app.cli.add_command(group)

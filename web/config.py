@@ -72,4 +72,13 @@ def from_environment(instance: Path) -> dict:
     for key, filename in SECRET_FILES.items():
         if not config[key]:
             config[key] = instance_secret(instance, filename)
+    config.update(job_settings())
     return config
+
+
+def job_settings() -> dict:
+    """The worker's settings as given (``JINDOU_JOB_<NAME>_SECONDS``,
+    ``JINDOU_WORKER_POLL_SECONDS``); ``jobs.intervals`` checks them and fills in defaults."""
+    return {key: value for key, value in os.environ.items()
+            if (key.startswith("JINDOU_JOB_") and key.endswith("_SECONDS"))
+            or key == "JINDOU_WORKER_POLL_SECONDS"}

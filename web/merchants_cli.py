@@ -1,4 +1,5 @@
-"""``jindou vouchers ...`` and ``jindou merchants ...``: the cron jobs of the merchant alliance."""
+"""``jindou vouchers ...`` and ``jindou merchants ...``: the merchant alliance's commands
+(``jindou worker`` runs the voucher expiry on its own)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ merchants_cli = AppGroup("merchants", help="The merchant alliance: settlement.")
               type=click.IntRange(1, 10_000))
 def expire(max_vouchers):
     """Mark vouchers past their deadline expired and void their holds, so the points are
-    spendable again (cron-safe: a second run finds nothing to do)."""
+    spendable again (the worker's expire_vouchers job; a second run finds nothing to do)."""
     total = 0
     while True:
         count = vouchers.expire_vouchers(db.session, max_vouchers=max_vouchers)
