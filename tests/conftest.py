@@ -146,6 +146,12 @@ def engine(bind, committing):
 
 
 @pytest.fixture
+def database_url(engine):
+    """The URL of a ``commits`` test's database, for another process."""
+    return engine.url.render_as_string(hide_password=False)
+
+
+@pytest.fixture
 def session(bind, committing):
     if committing:
         with Session(bind) as session:
@@ -163,8 +169,9 @@ def app(shared, bind):
 @pytest.fixture
 def make_app(database, instance_path, shared, bind, monkeypatch):
     """The app with config overrides, on this test's database. Settings read per request
-    (Stripe's keys, say) are set on the shared app for this test; rate limits are read when an
-    app is built, so those overrides build an app of their own, with counters at zero."""
+    (Stripe's keys, say) are set on the shared app for this test. Rate limits are read when an
+    app is built, so those overrides build an app of their own, with counters at zero; so does
+    ``fresh=True``, for a test of what the app reads from the environment."""
     from web.extensions import db, limiter
 
     built = []
@@ -172,8 +179,8 @@ def make_app(database, instance_path, shared, bind, monkeypatch):
     # what a rate-limited app sets is put back for the shared app afterwards.
     limiter_state = dict(vars(limiter))
 
-    def make(**overrides):
-        if not overrides.get("RATELIMIT_ENABLED"):
+    def make(fresh=False, **overrides):
+        if not (fresh or overrides.get("RATELIMIT_ENABLED")):
             for key, value in overrides.items():
                 monkeypatch.setitem(shared.config, key, value)
             return shared

@@ -72,10 +72,12 @@ def in_app(app, work):
 
 
 def sessions(app):
+    """The worker's sessions on the app's database, as ``jindou worker`` makes them."""
     from web.extensions import db
+    from web.worker_cli import worker_sessions
 
     with app.app_context():
-        return sessionmaker(bind=db.engine)
+        return worker_sessions(db.engine)
 
 
 # --- what the jobs find to do ----------------------------------------------------------------
@@ -222,7 +224,7 @@ def test_a_failing_job_makes_the_exit_code_non_zero_and_the_others_still_run(
 def test_each_jobs_interval_comes_from_the_environment(make_app, monkeypatch):
     monkeypatch.setenv("JINDOU_JOB_SEAL_SECONDS", "3600")
     monkeypatch.setenv("JINDOU_JOB_EXPIRE_HOLDS_SECONDS", "0")
-    app = make_app()
+    app = make_app(fresh=True)
     intervals = jobs.intervals(app.config, catalogue.JOBS)
     assert intervals == {"escalate_reports": 300, "expire_vouchers": 600, "expire_holds": 0,
                          "seal": 3600}
@@ -259,7 +261,7 @@ def test_an_app_config_key_sets_an_interval_too(make_app):
 def test_a_bad_setting_is_refused_clearly_and_runs_nothing(make_app, monkeypatch, variable,
                                                            value, message):
     monkeypatch.setenv(variable, value)
-    app = make_app()
+    app = make_app(fresh=True)
     result = app.test_cli_runner().invoke(args=["worker", "--once"])
     assert result.exit_code == 1
     assert message in result.output
@@ -287,10 +289,9 @@ def test_a_claim_is_won_once_per_interval(app):
     assert forced is True
 
 
-@pytest.mark.postgres
-def test_two_workers_claiming_the_same_due_run_one_wins(app, request):
-    if not is_postgres(request):
-        pytest.skip("real concurrency needs PostgreSQL")
+@pytest.mark.commits
+@pytest.mark.postgres_only("real concurrency needs PostgreSQL")
+def test_two_workers_claiming_the_same_due_run_one_wins(app):
     from web.extensions import db
 
     in_app(app, lambda session: jobs.ensure_rows(session, ["seal"]))
@@ -304,11 +305,9 @@ def test_two_workers_claiming_the_same_due_run_one_wins(app, request):
     assert winner == f"worker-{answers.index(True)}"
 
 
-@pytest.mark.postgres
-def test_two_workers_run_once_at_the_same_time_and_do_each_job_once(app, world, chores,
-                                                                    request):
-    if not is_postgres(request):
-        pytest.skip("real concurrency needs PostgreSQL")
+@pytest.mark.commits
+@pytest.mark.postgres_only("real concurrency needs PostgreSQL")
+def test_two_workers_run_once_at_the_same_time_and_do_each_job_once(app, world, chores):
     from web.extensions import db
 
     intervals = jobs.intervals(app.config, catalogue.JOBS)
@@ -329,6 +328,7 @@ def test_two_workers_run_once_at_the_same_time_and_do_each_job_once(app, world, 
 
 # --- the loop --------------------------------------------------------------------------------
 
+@pytest.mark.commits
 def test_the_worker_runs_the_jobs_on_its_own_until_sigterm(app, world, database_url, tmp_path):
     unsealed_award(app, world, "for the loop")
     env = {**os.environ, "JINDOU_DATABASE_URL": database_url,

@@ -19,6 +19,12 @@ from .extensions import db
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def worker_sessions(bind) -> sessionmaker:
+    """Sessions for the jobs, usable from the scheduler's threads (no app context needed). On
+    a connection already inside a transaction (a test's) each works in a SAVEPOINT of it."""
+    return sessionmaker(bind=bind, join_transaction_mode="create_savepoint")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="run every job that is due once, then exit")
 @click.option("--all", "everything", is_flag=True,
@@ -34,7 +40,7 @@ def worker(once, everything):
         poll_seconds = jobs.poll_seconds(current_app.config)
     except jobs.BadSetting as error:
         raise click.ClickException(str(error)) from error
-    sessions = sessionmaker(bind=db.engine)
+    sessions = worker_sessions(db.engine)
     if once:
         outcomes = jobs.run_once(sessions, intervals, everything=everything)
         for outcome in outcomes:
