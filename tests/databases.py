@@ -26,7 +26,10 @@ POSTGRES_CONNECT_TIMEOUT_SECONDS = 3
 def import_all_models() -> None:
     """Every package's tables join the shared metadata."""
     import activities  # noqa: F401
+    import honours  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
 
 

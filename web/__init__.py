@@ -24,7 +24,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     import activities  # noqa: F401  (every package's tables join the metadata)
+    import honours  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
 
     db.init_app(app)

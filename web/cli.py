@@ -9,10 +9,13 @@ from flask.cli import AppGroup, FlaskGroup
 
 import ledger
 from activities import demo as activities_demo
+from honours import demo as demo_honours
 from ledger import export as ledger_export
 from merchants import demo as merchants_demo
-from merchants import demo_payments
-from volunteers import demo, demo_honours, demo_reports, reports, users
+from payments import demo as demo_payments
+from reports import demo as demo_reports
+from reports import reports
+from volunteers import demo, users
 from volunteers.models import ROLES
 
 from .extensions import db

@@ -1,5 +1,5 @@
 """The administrators' dashboard page: per programme, area and year, each section of
-``volunteers.dashboard`` as a table, a bar chart drawn server-side as SVG (no script, prints
+``honours.dashboard`` as a table, a bar chart drawn server-side as SVG (no script, prints
 and works offline), and CSV and Excel downloads of every table."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from volunteers import access, ranking
-from volunteers import dashboard as sections
-from volunteers.dashboard import Table
+from honours import dashboard as sections
+from honours import ranking
+from honours.dashboard import Table
+from volunteers import access
 
 from . import exports
 from .extensions import db

@@ -24,7 +24,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from volunteers import access, honours, leaderboards, ranking, stars
+from honours import honours, leaderboards, ranking, stars
+from volunteers import access
 from volunteers.errors import DomainError
 from volunteers.models import STAFF_ROLES
 from volunteers.programmes import get_programme, visible_programmes

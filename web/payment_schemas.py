@@ -2,8 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from merchants import cash_out, donations, funding
-from merchants.payment_models import CAUSE_KINDS
+from payments import cash_out, donations, funding
+from payments.models import CAUSE_KINDS
 
 from .schemas import StrictInteger
 

@@ -11,8 +11,8 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import ledger
-from merchants import cash_out, donations, funding
-from merchants.payment_models import CAUSE_KINDS
+from payments import cash_out, donations, funding
+from payments.models import CAUSE_KINDS
 from volunteers import access, programmes
 from volunteers.errors import DomainError
 from volunteers.statements import wallet_summary

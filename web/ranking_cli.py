@@ -9,7 +9,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 import ledger
-from volunteers import access, honours, ranking
+from honours import honours, ranking
+from volunteers import access
 from volunteers.errors import DomainError
 from volunteers.models import User
 from volunteers.programmes import get_programme

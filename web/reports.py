@@ -27,10 +27,11 @@ from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import select
 
-from volunteers import access, assessment, categories, departments, programmes, reports
+from reports import assessment, categories, departments, reports
+from reports.models import STATUSES, Category
+from volunteers import access, programmes
 from volunteers.errors import DomainError, NotFound
 from volunteers.models import Area
-from volunteers.report_models import STATUSES, Category
 
 from .extensions import db, limiter
 from .report_forms import (
@@ -189,7 +190,7 @@ def show(report_id):
 
 
 def linked_reports(report) -> list:
-    from volunteers.report_models import Report
+    from reports.models import Report
 
     root = report.duplicate_of_id or report.id
     return list(db.session.scalars(

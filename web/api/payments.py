@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from flask import request as http_request
 from flask_smorest import Blueprint
 
-from merchants import cash_out, donations, funding
+from payments import cash_out, donations, funding
 from volunteers.programmes import get_programme
 
 from ..auth import actor_required, current_actor

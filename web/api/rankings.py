@@ -4,7 +4,8 @@ published snapshot page by page, special honours, and the leaderboards."""
 from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 
-from volunteers import access, honours, leaderboards, ranking, stars
+from honours import honours, leaderboards, ranking, stars
+from volunteers import access
 from volunteers.programmes import get_programme
 
 from ..auth import actor_required, current_actor

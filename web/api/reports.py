@@ -8,7 +8,7 @@ from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from volunteers import categories, reports
+from reports import categories, reports
 from volunteers.errors import NotFound
 
 from ..auth import actor_required, current_actor

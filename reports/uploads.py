@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .errors import Invalid
+from volunteers.errors import Invalid
 
 MAX_PHOTOS = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024

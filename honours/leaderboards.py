@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session, aliased
 
 from ledger import Account, AccountTotal, Entry, PostingRow
 from ledger.rules import BOOKING_TIMEZONE
+from volunteers import access, areas
+from volunteers.errors import Forbidden, Invalid
+from volunteers.models import STAFF_ROLES, Area, Programme, Team, TeamMember, User
+from volunteers.programmes import get_programme
 
-from . import access, areas, ranking
-from .errors import Forbidden, Invalid
-from .models import STAFF_ROLES, Area, Programme, Team, TeamMember, User
-from .programmes import get_programme
+from . import ranking
 
 PERIODS = ("week", "month", "year")
 # What a line's score counts, by metric.

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, leaderboards, ranking
-from .errors import Conflict, Invalid
-from .models import Area, Programme, Team, TeamMember, User
-from .programmes import get_programme
-from .ranking_models import Star
+from volunteers import access
+from volunteers.errors import Conflict, Invalid
+from volunteers.models import Area, Programme, Team, TeamMember, User
+from volunteers.programmes import get_programme
+
+from . import leaderboards, ranking
+from .models import Star
 
 DEFAULT_CRITERIA = {
     "volunteer": {"count": 10, "min_points": 1},

@@ -11,7 +11,7 @@ import ledger
 from volunteers import users
 
 from . import cash_out, donations
-from .payment_models import DonationCause
+from .models import DonationCause
 
 CAUSES = (
     # key, programme, area, kind, title, story, target points, publisher

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access
-from .errors import Invalid, NotFound
-from .models import User
-from .report_models import URGENCIES, Category, CategoryGroup, Department
+from volunteers import access
+from volunteers.errors import Invalid, NotFound
+from volunteers.models import User
+
+from .models import URGENCIES, Category, CategoryGroup, Department
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_POINTS = 10_000

@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from . import access, programmes, ranking
-from .errors import Invalid, NotFound
-from .models import Award, User
-from .ranking_models import RankingRow, RankingSnapshot, SpecialHonour
-from .users import get_user
+from volunteers import access, programmes
+from volunteers.errors import Invalid, NotFound
+from volunteers.models import Award, User
+from volunteers.users import get_user
+
+from . import ranking
+from .models import RankingRow, RankingSnapshot, SpecialHonour
 
 MAX_TITLE_LENGTH = 60
 

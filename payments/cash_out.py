@@ -20,9 +20,9 @@ from volunteers.models import Area, Programme, User
 from volunteers.notifications import N_, notify
 from volunteers.programmes import FEN_PER_YUAN, get_programme
 
-from .payment_errors import AlreadyPaid, AmountNotConvertible, CashOutDisabled, LimitReached
-from .payment_models import CashOutPolicy, CashOutRequest
-from .payment_rules import fingerprint, lock_row, month_bounds, now
+from .errors import AlreadyPaid, AmountNotConvertible, CashOutDisabled, LimitReached
+from .models import CashOutPolicy, CashOutRequest
+from .rules import fingerprint, lock_row, month_bounds, now
 
 MAX_CASH_OUT_POINTS = 10_000_000
 MAX_REFERENCE_LENGTH = 120

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import honours, ranking, teams
-from .models import Team, User
-from .ranking_models import RankingConfig, SpecialHonour
+from volunteers import teams
+from volunteers.models import Team, User
+
+from . import honours, ranking
+from .models import RankingConfig, SpecialHonour
 
 PROGRAMME = "fengxingxia"
 CONFIG = {

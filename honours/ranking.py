@@ -37,14 +37,15 @@ import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
 from ledger.db import UtcDateTime
 from ledger.rules import BOOKING_TIMEZONE
+from volunteers import access
+from volunteers.errors import Conflict, Invalid, NotFound
+from volunteers.models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
+from volunteers.notifications import N_
+from volunteers.programmes import get_programme
 
-from . import access, tiers
-from .errors import Conflict, Invalid, NotFound
-from .honour_errors import InsufficientFundsForBonuses
-from .models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
-from .notifications import N_
-from .programmes import get_programme
-from .ranking_models import RankingConfig, RankingRow, RankingSnapshot
+from . import tiers
+from .errors import InsufficientFundsForBonuses
+from .models import RankingConfig, RankingRow, RankingSnapshot
 
 EARNING_KINDS = ("report_reward", "service_hours", "wish_reward", "daily_checkin",
                  "manual_award")
@@ -307,7 +308,7 @@ def scores_query(programme: Programme, year: int, config: dict):
 
 
 def ranked_query(programme: Programme, year: int, config: dict):
-    """The tier rule of ``volunteers.tiers`` in SQL, over ``scores_query``: every eligible
+    """The tier rule of ``honours.tiers`` in SQL, over ``scores_query``: every eligible
     volunteer with position, competition rank, tier and bonus (columns named as
     ``ranking_rows``'), in no particular order.
 

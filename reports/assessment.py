@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from . import access, areas
-from .models import Area, User
-from .report_models import URGENCIES, Category, CategoryGroup, Department, Report, in_area
+from volunteers import access, areas
+from volunteers.models import Area, User
+
+from .models import URGENCIES, Category, CategoryGroup, Department, Report, in_area
 
 CHINA = ZoneInfo("Asia/Shanghai")
 SECONDS_PER_DAY = 86_400

@@ -15,12 +15,14 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import ledger
+from volunteers import access, areas, programmes
+from volunteers.errors import Conflict, Invalid, NotFound, Unauthorized
+from volunteers.models import Area, Programme, RoleGrant, User
+from volunteers.notifications import N_, notify
+from volunteers.users import now as utc_now
 
-from . import access, areas, departments, programmes, uploads
-from .errors import Conflict, Invalid, NotFound, Unauthorized
-from .models import Area, Programme, RoleGrant, User
-from .notifications import N_, notify
-from .report_models import (
+from . import departments, uploads
+from .models import (
     FEEDBACK_WINDOW,
     OPEN_STATUSES,
     Category,
@@ -30,7 +32,6 @@ from .report_models import (
     ReportSettings,
     in_area,
 )
-from .users import now as utc_now
 
 DUPLICATE_RADIUS_METRES = 50
 DUPLICATE_WINDOW = timedelta(hours=24)

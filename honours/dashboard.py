@@ -4,9 +4,9 @@ sections read the ledger (entry kinds, accounts and postings); the report sectio
 reports, the hours section the approved attendances.
 
 Sections are plain functions ``(session, programme, area, year) -> Table`` in ``SECTIONS``;
-incident reports (by category and status, and by month, with the on-time rate) are sections
-here; service hours register with ``register_section(function)`` from ``activities`` (which
-this package never imports).
+incident reports (by category and status, and by month, with the on-time rate) register with
+``register_section(function)`` from ``reports``, service hours from ``activities`` (this
+package imports neither).
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ledger import Account, Entry, PostingRow
+from volunteers import access, areas
+from volunteers.errors import Invalid
+from volunteers.models import STAFF_ROLES, Area, Programme, User
+from volunteers.programmes import get_programme
 
-from . import access, areas, ranking
-from .assessment import in_scope
-from .errors import Invalid
-from .models import STAFF_ROLES, Area, Programme, User
-from .programmes import get_programme
-from .report_models import Category, Report
+from . import ranking
 
 MONTHS = 12
 # Wallet debits by what the points went to (kinds of the spending flows, DESIGN section 3).
@@ -66,7 +65,7 @@ def _in_area(query, area: Area):
                    Area.path.startswith(area.path, autoescape=True)))
 
 
-def _year_range(year: int):
+def year_range(year: int):
     return ranking.year_bounds(year)
 
 
@@ -74,7 +73,7 @@ def points_flows(session: Session, programme: Programme, area: Area, year: int) 
     """Points issued to, and spent, donated, expired, cashed out or reversed from the wallets
     of the area's volunteers, per month."""
     kinds = ranking.current_config(session, programme)["counting_kinds"]
-    start, end = _year_range(year)
+    start, end = year_range(year)
     month = month_of(session, Entry.created_at)
     credit = PostingRow.amount > 0  # one expression object: PostgreSQL matches it in GROUP BY
     query = _in_area(
@@ -112,7 +111,7 @@ def points_flows(session: Session, programme: Programme, area: Area, year: int) 
 
 def fund_flows(session: Session, programme: Programme, area: Area, year: int) -> Table:
     """Money into and out of the programme's fund, per month, in fen."""
-    start, end = _year_range(year)
+    start, end = year_range(year)
     month = month_of(session, Entry.created_at)
     incoming = PostingRow.amount > 0
     query = (select(month, incoming, func.sum(PostingRow.amount))
@@ -135,7 +134,7 @@ def fund_flows(session: Session, programme: Programme, area: Area, year: int) ->
 def active_volunteers(session: Session, programme: Programme, area: Area, year: int) -> Table:
     """Volunteers of the area who earned points in the month."""
     kinds = ranking.current_config(session, programme)["counting_kinds"]
-    start, end = _year_range(year)
+    start, end = year_range(year)
     month = month_of(session, Entry.created_at)
     query = _in_area(
         select(month, func.count(distinct(Account.id)))
@@ -152,12 +151,18 @@ def active_volunteers(session: Session, programme: Programme, area: Area, year: 
 SECTIONS: list[Callable[[Session, Programme, Area, int], Table]] = [
     points_flows, fund_flows, active_volunteers,
 ]
+# Where a registered section stands, whichever package happens to be imported first.
+SECTION_PLACES = {name: place for place, name in enumerate((
+    "points_flows", "fund_flows", "active_volunteers", "reports_by_category", "reports_by_month",
+    "hours_by_month"))}
 
 
 def register_section(section: Callable[[Session, Programme, Area, int], Table]) -> None:
-    """Add a section (reports by category and status, service hours ...) once."""
+    """Add a section (reports by category and status, service hours ...) once, in the order
+    of ``SECTION_PLACES`` (an unlisted one goes last)."""
     if section not in SECTIONS:
         SECTIONS.append(section)
+        SECTIONS.sort(key=lambda known: SECTION_PLACES.get(known.__name__, len(SECTION_PLACES)))
 
 
 def build(session: Session, actor: User, code: str, year: int,
@@ -175,75 +180,3 @@ def build(session: Session, actor: User, code: str, year: int,
 def visible_programmes(session: Session, actor: User) -> list[Programme]:
     return [p for p in session.scalars(select(Programme).order_by(Programme.code))
             if access.overlaps(actor, STAFF_ROLES, p.area) and access.holds(actor, ("admin",))]
-
-
-REPORT_STATUS_COLUMNS = (("submitted", "Submitted"), ("verified", "Verified"),
-                         ("dispatched", "Dispatched"), ("in_progress", "In progress"),
-                         ("resolved", "Resolved"), ("closed", "Closed"),
-                         ("rejected", "Rejected"))
-
-
-def reports_by_category(session: Session, programme: Programme, area: Area,
-                        year: int) -> Table:
-    """Incident reports made in the area in the year, one row per category: how many are in
-    each status now, and the on-time rate (resolved within the category's deadline, of those
-    resolved, in percent; empty when none is resolved yet)."""
-    start, end = _year_range(year)
-    resolved = Report.resolved_at.is_not(None)
-    query = (select(Category.id, Category.name, Report.status, func.count(Report.id),
-                    func.sum(case((resolved, 1), else_=0)),
-                    func.sum(case((Report.resolved_on_time.is_(True), 1), else_=0)))
-             .join(Category, Category.id == Report.category_id)
-             .where(Report.created_at >= start, Report.created_at < end, in_scope(area))
-             .group_by(Category.id, Category.name, Report.status))
-    statuses = [key for key, _ in REPORT_STATUS_COLUMNS]
-    by_category: dict[int, dict] = {}
-    for category_id, name, status, count, done, on_time in session.execute(query):
-        cells = by_category.setdefault(category_id, {
-            "name": name, "counts": dict.fromkeys(statuses, 0), "resolved": 0, "on_time": 0})
-        if status in cells["counts"]:
-            cells["counts"][status] += int(count)
-        cells["resolved"] += int(done or 0)
-        cells["on_time"] += int(on_time or 0)
-    rows = []
-    for _category_id, cells in sorted(by_category.items(),
-                                      key=lambda item: (-sum(item[1]["counts"].values()),
-                                                        item[0])):
-        counts = cells["counts"]
-        rate = (round(100 * cells["on_time"] / cells["resolved"])
-                if cells["resolved"] else None)
-        rows.append([cells["name"], sum(counts.values()), *[counts[s] for s in statuses],
-                     cells["on_time"], rate])
-    columns = [("category", "Category"), ("reports", "Reports"), *REPORT_STATUS_COLUMNS,
-               ("on_time", "Resolved on time"), ("on_time_rate", "On-time rate (%)")]
-    return Table("reports", "Incident reports by category", columns, rows,
-                 chart=["reports", "resolved", "closed"], unit="reports")
-
-
-def reports_by_month(session: Session, programme: Programme, area: Area, year: int) -> Table:
-    """Incident reports made in the area per month: received, rejected, resolved, resolved
-    on time and the on-time rate in percent."""
-    start, end = _year_range(year)
-    month = month_of(session, Report.created_at)
-    query = (select(month, func.count(Report.id),
-                    func.sum(case((Report.status == "rejected", 1), else_=0)),
-                    func.sum(case((Report.resolved_at.is_not(None), 1), else_=0)),
-                    func.sum(case((Report.resolved_on_time.is_(True), 1), else_=0)))
-             .where(Report.created_at >= start, Report.created_at < end, in_scope(area))
-             .group_by(month))
-    figures = {label: (int(count), int(rejected or 0), int(done or 0), int(on_time or 0))
-               for label, count, rejected, done, on_time in session.execute(query)}
-    rows = []
-    for label in month_labels(year):
-        count, rejected, done, on_time = figures.get(label, (0, 0, 0, 0))
-        rows.append([label, count, rejected, done, on_time,
-                     round(100 * on_time / done) if done else None])
-    return Table("reports_monthly", "Incident reports by month",
-                 [("month", "Month"), ("reports", "Reports"), ("rejected", "Rejected"),
-                  ("resolved", "Resolved"), ("on_time", "Resolved on time"),
-                  ("on_time_rate", "On-time rate (%)")],
-                 rows, chart=["reports", "resolved", "on_time"], unit="reports")
-
-
-register_section(reports_by_category)
-register_section(reports_by_month)

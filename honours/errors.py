@@ -1,6 +1,6 @@
 """Refusals of the year-end honours, with their CONTRACT codes."""
 
-from .errors import DomainError
+from volunteers.errors import DomainError
 
 
 class InsufficientFundsForBonuses(DomainError):

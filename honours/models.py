@@ -20,8 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.db import Base, UtcDateTime
-
-from .models import Award, Programme, User
+from volunteers.models import Award, Programme, User
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -16,9 +16,9 @@ from volunteers.models import STAFF_ROLES, Programme, User
 from volunteers.notifications import N_, notify
 from volunteers.programmes import get_programme
 
-from .payment_errors import CauseNotOpen
-from .payment_models import CAUSE_KINDS, Donation, DonationCause
-from .payment_rules import fingerprint, lock_row, now
+from .errors import CauseNotOpen
+from .models import CAUSE_KINDS, Donation, DonationCause
+from .rules import fingerprint, lock_row, now
 
 PUBLISHER_ROLES = ("admin", "organiser")
 MAX_TITLE_LENGTH = 120

@@ -21,9 +21,9 @@ from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 from volunteers.programmes import fund_programme, get_programme
 
-from .payment_errors import CardFundingUnavailable, PaymentProviderError
-from .payment_models import CardFundingSession, StripeEvent
-from .payment_rules import lock_row, now
+from .errors import CardFundingUnavailable, PaymentProviderError
+from .models import CardFundingSession, StripeEvent
+from .rules import lock_row, now
 
 CURRENCY = "cny"
 # Stripe's smallest charge in CNY is ¥4.00; the largest we accept is a generous ceiling.

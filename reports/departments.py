@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from . import access, areas
-from .errors import Invalid, NotFound
-from .models import User
-from .report_models import Department, DepartmentMember
+from volunteers import access, areas
+from volunteers.errors import Invalid, NotFound
+from volunteers.models import User
+
+from .models import Department, DepartmentMember
 
 ADMIN_ROLES = ("admin",)
 

@@ -19,8 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ledger.db import Base, UtcDateTime
-
-from .models import Area, Programme, User
+from volunteers.models import Area, Programme, User
 
 URGENCIES = ("urgent", "time_limited", "long_term")
 STATUSES = ("submitted", "verified", "rejected", "dispatched", "in_progress", "resolved",

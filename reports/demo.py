@@ -11,8 +11,10 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 from sqlalchemy import select
 
-from . import categories, departments, programmes, reports, users
-from .report_models import Category, Report, ReportEvent
+from volunteers import programmes, users
+
+from . import categories, departments, reports
+from .models import Category, Report, ReportEvent
 from .uploads import Upload
 
 DEMO_SEED = 311
