@@ -117,7 +117,7 @@ def discovery(fmt):
                 "changeset": moment(reports.utc_now().replace(microsecond=0)),
                 "type": "production", "formats": list(FORMATS.values())}
     payload = {"changeset": endpoint["changeset"], "contact": "jindou",
-               "key_service": url_for("pages.login", _external=True),
+               "key_service": url_for("pages.volunteers.login", _external=True),
                "endpoints": [endpoint]}
     if fmt == "json":
         return render(fmt, payload, "discovery", "")

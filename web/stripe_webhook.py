@@ -18,7 +18,7 @@ from payments import funding
 from payments.errors import CardFundingUnavailable
 
 from .extensions import csrf, db
-from .payments import stripe_settings
+from .pages.payments import stripe_settings
 from .transactions import commit
 
 bp = Blueprint("stripe_webhook", __name__)

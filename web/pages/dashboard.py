@@ -15,8 +15,8 @@ from honours import ranking
 from honours.dashboard import Table
 from volunteers import access
 
-from . import exports
-from .extensions import db
+from .. import exports
+from ..extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 

@@ -9,7 +9,7 @@ import ledger
 from merchants import settlement, vouchers
 from volunteers.errors import DomainError
 
-from .extensions import db
+from ..extensions import db
 
 vouchers_cli = AppGroup("vouchers", help="Vouchers of the merchant alliance.")
 merchants_cli = AppGroup("merchants", help="The merchant alliance: settlement.")

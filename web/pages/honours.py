@@ -30,10 +30,10 @@ from volunteers.errors import DomainError
 from volunteers.models import STAFF_ROLES
 from volunteers.programmes import get_programme, visible_programmes
 
-from . import exports
-from .extensions import db
+from .. import exports
+from ..extensions import db
+from ..transactions import commit
 from .forms import EmptyForm
-from .transactions import commit
 
 bp = Blueprint("honours", __name__, url_prefix="/honours")
 PREVIEW_ROWS = 200
@@ -113,7 +113,7 @@ def publish(code, year):
     commit()
     flash(_("The %(year)s ranking is published; %(count)s bonus entries were posted.",
             year=year, count=snapshot.bonus_entry_count), "success")
-    return redirect(url_for("honours.index", programme=code, year=year))
+    return redirect(url_for("pages.honours.index", programme=code, year=year))
 
 
 @bp.route("/<code>/config", methods=["POST"])
@@ -140,7 +140,8 @@ def save_config(code):
                   "exclude_staff": form.get("exclude_staff") == "on"}
     except ValueError:
         flash(_("Some of what you entered is not valid."), "error")
-        return redirect(url_for("honours.index", programme=code, year=request.args.get("year")))
+        return redirect(url_for("pages.honours.index", programme=code,
+                                year=request.args.get("year")))
     try:
         ranking.configure(db.session, current_user, code, config)
         commit()
@@ -150,7 +151,7 @@ def save_config(code):
         problems = "; ".join(m for messages in getattr(error, "errors", {}).values()
                              for m in messages)
         flash(f"{error.message}: {problems}" if problems else error.message, "error")
-    return redirect(url_for("honours.index", programme=code, year=request.args.get("year")))
+    return redirect(url_for("pages.honours.index", programme=code, year=request.args.get("year")))
 
 
 @bp.route("/<code>/<int:year>/stars", methods=["POST"])
@@ -161,7 +162,7 @@ def publish_stars(code, year):
     chosen = stars.publish_stars(db.session, current_user, code, year)
     commit()
     flash(_("%(count)s stars published.", count=len(chosen)), "success")
-    return redirect(url_for("honours.index", programme=code, year=year))
+    return redirect(url_for("pages.honours.index", programme=code, year=year))
 
 
 @bp.route("/<code>/<int:year>/ranking.<fmt>")
@@ -191,7 +192,7 @@ def mine():
 def certificate(snapshot_id, volunteer_id):
     """The printable certificate, for the volunteer or an administrator of the programme."""
     honour = honours.certificate(db.session, current_user, snapshot_id, volunteer_id)
-    verify_url = url_for("honours.verify", token=certificate_token(snapshot_id, volunteer_id),
+    verify_url = url_for("pages.honours.verify", token=certificate_token(snapshot_id, volunteer_id),
                          _external=True)
     return render_template("honours/certificate.html", honour=honour, verify_url=verify_url,
                            qr_data_uri=_qr_data_uri(verify_url))

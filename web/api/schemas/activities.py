@@ -6,7 +6,7 @@ from activities.checkin import CODE_DIGITS
 from activities.planning import MAX_ACTIVITY_MINUTES, MAX_CAPACITY, MAX_RADIUS_M
 from activities.wishes import MAX_WISH_POINTS
 
-from ..schemas import StrictInteger
+from .common import StrictInteger
 
 Text = validate.Length
 

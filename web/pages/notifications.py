@@ -8,9 +8,9 @@ from flask_login import current_user, login_required
 
 from volunteers import notifications
 
-from .extensions import db
+from ..extensions import db
+from ..transactions import commit
 from .forms import EmptyForm
-from .transactions import commit
 
 bp = Blueprint("notifications", __name__)
 PAGE_LENGTH = 100
@@ -34,7 +34,7 @@ def mark_read():
     if EmptyForm().validate_on_submit():
         notifications.mark_read(db.session, current_user.id)
         commit()
-    return redirect(url_for("notifications.centre"))
+    return redirect(url_for("pages.notifications.centre"))
 
 
 def unread_count() -> int:
@@ -44,6 +44,6 @@ def unread_count() -> int:
 
 
 def register(app) -> None:
-    app.register_blueprint(bp)
+    """The template helpers; the blueprint is registered with the other pages."""
     app.jinja_env.filters["notification_text"] = text
     app.jinja_env.globals["unread_notifications"] = unread_count

@@ -14,11 +14,11 @@ from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, User
 from volunteers.statements import readable_account, wallet_summary
 
-from .extensions import db, limiter
+from ..extensions import db, limiter
+from ..transactions import commit
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
-from .transactions import commit
 
-bp = Blueprint("pages", __name__)
+bp = Blueprint("volunteers", __name__)
 STATEMENT_PAGE_SIZE = 30
 
 
@@ -29,10 +29,10 @@ def login_limit():
 @bp.route("/")
 def index():
     if not current_user.is_authenticated:
-        return redirect(url_for("pages.login"))
+        return redirect(url_for("pages.volunteers.login"))
     if access.holds(current_user, ("admin",)) and not access.holds(current_user, ("volunteer",)):
-        return redirect(url_for("pages.admin"))
-    return redirect(url_for("pages.wallet"))
+        return redirect(url_for("pages.volunteers.admin"))
+    return redirect(url_for("pages.volunteers.wallet"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,7 +47,7 @@ def login():
         else:
             login_user(user)
             browser_session.permanent = True
-            return redirect(_safe_next() or url_for("pages.index"))
+            return redirect(_safe_next() or url_for("pages.volunteers.index"))
     return render_template("login.html", form=form)
 
 
@@ -55,7 +55,7 @@ def login():
 def logout():
     if EmptyForm().validate_on_submit():
         logout_user()
-    return redirect(url_for("pages.login"))
+    return redirect(url_for("pages.volunteers.login"))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -74,7 +74,7 @@ def register():
         else:
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("pages.wallet"))
+            return redirect(url_for("pages.volunteers.wallet"))
     return render_template("register.html", form=form)
 
 
@@ -86,7 +86,7 @@ def language(code):
     if current_user.is_authenticated:
         current_user.locale = code
         commit()
-    return redirect(_safe_next() or url_for("pages.index"))
+    return redirect(_safe_next() or url_for("pages.volunteers.index"))
 
 
 @bp.route("/wallet")
@@ -126,11 +126,11 @@ def create_award():
     form.programme.choices = _programme_choices()
     if not form.validate_on_submit():
         flash(_("Please check the award form."), "error")
-        return redirect(url_for("pages.admin"))
+        return redirect(url_for("pages.volunteers.admin"))
     volunteer = users.find_user(db.session, form.volunteer.data.strip())
     if volunteer is None:
         flash(_("No volunteer has that user name."), "error")
-        return redirect(url_for("pages.admin"))
+        return redirect(url_for("pages.volunteers.admin"))
     award = programmes.request_award(
         db.session, current_user, form.programme.data, volunteer.id, form.amount_points.data,
         form.reason.data, f"page:{current_user.id}:award:{form.request_key.data}",
@@ -141,7 +141,7 @@ def create_award():
                 name=volunteer.display_name), "success")
     else:
         flash(_("The award waits for a second administrator's approval."), "info")
-    return redirect(url_for("pages.admin"))
+    return redirect(url_for("pages.volunteers.admin"))
 
 
 @bp.route("/admin/funding", methods=["POST"])
@@ -151,7 +151,7 @@ def record_funding():
     form.programme.choices = _programme_choices()
     if not form.validate_on_submit():
         flash(_("Please check the funding form."), "error")
-        return redirect(url_for("pages.admin"))
+        return redirect(url_for("pages.volunteers.admin"))
     funding = programmes.fund_programme(
         db.session, current_user, form.programme.data, form.amount_yuan.data * 100,
         form.source.data, f"page:{current_user.id}:funding:{form.request_key.data}",
@@ -159,7 +159,7 @@ def record_funding():
     commit()
     flash(_("Funding recorded: the budget grew by %(points)s points.",
             points=funding.amount_points), "success")
-    return redirect(url_for("pages.admin"))
+    return redirect(url_for("pages.volunteers.admin"))
 
 
 @bp.route("/admin/awards/<int:award_id>/<decision>", methods=["POST"])
@@ -175,7 +175,7 @@ def decide_award(award_id, decision):
         programmes.reject_award(db.session, current_user, award_id, form.note.data or "")
         flash(_("Award rejected."), "info")
     commit()
-    return redirect(url_for("pages.admin"))
+    return redirect(url_for("pages.volunteers.admin"))
 
 
 @bp.route("/accounts/<path:code>")

@@ -39,10 +39,10 @@ from merchants.models import OFFER_KINDS, Merchant
 from volunteers import access
 from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
-from .errors import PAGE_MESSAGES
-from .extensions import db, limiter
+from ..errors import PAGE_MESSAGES
+from ..extensions import db, limiter
+from ..transactions import commit
 from .forms import EmptyForm, OnceForm
-from .transactions import commit
 
 bp = Blueprint("merchants", __name__)
 
@@ -142,9 +142,9 @@ def take(offer_id):
     except (DomainError, ledger.LedgerError) as error:
         db.session.rollback()
         flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
-        return redirect(url_for("merchants.offer_list"))
+        return redirect(url_for("pages.merchants.offer_list"))
     flash(_("Voucher ready: show its QR code at the till."), "success")
-    return redirect(url_for("merchants.voucher", voucher_id=voucher.id))
+    return redirect(url_for("pages.merchants.voucher", voucher_id=voucher.id))
 
 
 @bp.route("/vouchers")
@@ -192,7 +192,7 @@ def cancel(voucher_id):
     voucher_service.cancel_voucher(db.session, current_user, voucher_id)
     commit()
     flash(_("Voucher cancelled: its points are available again."), "info")
-    return redirect(url_for("merchants.voucher", voucher_id=voucher_id))
+    return redirect(url_for("pages.merchants.voucher", voucher_id=voucher_id))
 
 
 # --- merchant staff: the till, offers and the statement -----------------------------------------
@@ -287,7 +287,7 @@ def merchant_home():
             valid_until=form.valid_until.data.replace(tzinfo=statements.CHINA))
         commit()
         flash(_("Offer published."), "success")
-        return redirect(url_for("merchants.merchant_home", merchant=merchant.id))
+        return redirect(url_for("pages.merchants.merchant_home", merchant=merchant.id))
     found = offer_service.merchant_offers(db.session, current_user, merchant.id)
     accepted = ledger.balance(db.session, merchant.accepted_account)
     return render_template("merchants/merchant.html", merchant=merchant, offers=found, form=form,
@@ -342,7 +342,7 @@ def _offer_changes(form: OfferEditForm, current: dict) -> dict:
 def edit_offer(offer_id):
     offer = offer_service.get_offer(db.session, offer_id)
     offer_service.require_staff_or_admin(db.session, current_user, offer.merchant)
-    back = url_for("merchants.merchant_home", merchant=offer.merchant_id)
+    back = url_for("pages.merchants.merchant_home", merchant=offer.merchant_id)
     if not offer.active:
         flash(_("This offer was withdrawn and can no longer be edited."), "error")
         return redirect(back)
@@ -398,7 +398,7 @@ def withdraw_offer(offer_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     offer = offer_service.get_offer(db.session, offer_id)
-    back = url_for("merchants.merchant_home", merchant=offer.merchant_id)
+    back = url_for("pages.merchants.merchant_home", merchant=offer.merchant_id)
     try:
         offer_service.withdraw_offer(db.session, current_user, offer_id)
         commit()
@@ -482,7 +482,7 @@ def admin_merchants():
             star=form.star.data)
         commit()
         flash(_("Merchant added."), "success")
-        return redirect(url_for("merchants.admin_merchants"))
+        return redirect(url_for("pages.merchants.admin_merchants"))
     found = offer_service.visible_merchants(db.session, current_user)
     balances = ledger.balances(db.session, [code for m in found
                                             for code in (m.accepted_account, m.cash_account)])
@@ -502,7 +502,7 @@ def run_settlement():
     form = SettleForm(prefix="settle")
     if not form.validate_on_submit():
         flash(_("Please give the month as YYYY-MM."), "error")
-        return redirect(url_for("merchants.admin_merchants"))
+        return redirect(url_for("pages.merchants.admin_merchants"))
     outcomes = settlement.settle(db.session, current_user, form.period.data)
     commit()
     created = [o for o in outcomes if o.created]
@@ -512,7 +512,7 @@ def run_settlement():
     for outcome in skipped:
         flash(_("%(name)s was not settled: %(problem)s", name=outcome.merchant_name,
                 problem=outcome.problem), "error")
-    return redirect(url_for("merchants.admin_merchants"))
+    return redirect(url_for("pages.merchants.admin_merchants"))
 
 
 @bp.route("/admin/settlements/<int:settlement_id>/paid", methods=["POST"])
@@ -524,4 +524,4 @@ def settlement_paid(settlement_id):
     settlement.mark_paid(db.session, current_user, settlement_id, form.reference.data or None)
     commit()
     flash(_("Settlement marked paid."), "success")
-    return redirect(url_for("merchants.admin_merchants"))
+    return redirect(url_for("pages.merchants.admin_merchants"))

@@ -1,32 +1,13 @@
-"""One marshmallow schema per payload; the OpenAPI document is built from these."""
+"""Payloads of the people, programmes and awards API: sign-in and sign-up, the signed-in
+user, programmes, funding, manual awards, notifications and teams."""
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from ledger import MAX_AMOUNT
+from volunteers import teams
 
-MAX_PAGE_SIZE = 200
-
-
-class StrictInteger(fields.Integer):
-    """An integer and nothing else: no "5", no 5.0, no true."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise ValidationError("Not a valid integer.")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-def Amount(**kwargs):  # noqa: N802 (a field factory reads like a field)
-    return StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_AMOUNT), **kwargs)
-
-
-class ErrorSchema(Schema):
-    code = fields.String(required=True, metadata={"example": "insufficient_points"})
-    message = fields.String(required=True)
-    errors = fields.Dict(metadata={"description": "field errors, for validation_error"})
+from ...extensions import db
+from .common import Amount, StrictInteger
 
 
 class TokenRequestSchema(Schema):
@@ -132,74 +113,6 @@ class AwardSchema(Schema):
     created_at = fields.DateTime()
 
 
-class AccountSchema(Schema):
-    code = fields.String()
-    unit = fields.String()
-    kind = fields.String()
-    posted = fields.Integer()
-    pending = fields.Integer()
-    available = fields.Integer()
-    closed = fields.Boolean()
-    no_overdraft = fields.Boolean()
-
-
-class PageArgsSchema(Schema):
-    # A query string holds text: "before=42" must parse, so not StrictInteger here.
-    before = fields.Integer(validate=validate.Range(min=1),
-                           metadata={"description": "ids below this one (the next page)"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-
-
-class StatementLineSchema(Schema):
-    posting_id = fields.Integer()
-    entry_id = fields.Integer()
-    kind = fields.String()
-    status = fields.String()
-    reference = fields.String(allow_none=True)
-    memo = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    amount = fields.Integer()
-    posted_after = fields.Integer(allow_none=True)
-
-
-class StatementSchema(Schema):
-    account = fields.Nested(AccountSchema)
-    items = fields.List(fields.Nested(StatementLineSchema))
-    next_before = fields.Integer(allow_none=True)
-
-
-class EntryArgsSchema(PageArgsSchema):
-    account = fields.String(validate=validate.Length(min=1, max=120))
-    kind = fields.String(validate=validate.Length(min=1, max=40))
-    since = fields.DateTime()
-
-
-class PostingSchema(Schema):
-    account = fields.Function(lambda posting: posting.account.code)
-    unit = fields.String()
-    amount = fields.Integer()
-    posted_after = fields.Integer(allow_none=True)
-
-
-class EntrySchema(Schema):
-    id = fields.Integer()
-    kind = fields.String()
-    status = fields.String()
-    reference = fields.String(allow_none=True)
-    memo = fields.String(allow_none=True)
-    created_by = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    pending_id = fields.Integer(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
-    expires_at = fields.DateTime(allow_none=True)
-    hash = fields.String()
-    postings = fields.List(fields.Nested(PostingSchema))
-
-
-class EntryPageSchema(Schema):
-    items = fields.List(fields.Nested(EntrySchema))
-    next_before = fields.Integer(allow_none=True)
-
 
 class NotificationSchema(Schema):
     id = fields.Integer()
@@ -223,3 +136,28 @@ class NotificationArgsSchema(Schema):
 
 class MarkedReadSchema(Schema):
     marked = fields.Integer()
+
+
+class MemberSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+
+
+class TeamSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    area = fields.Function(lambda team: team.area.code)
+    leader_id = fields.Integer()
+    members = fields.Function(
+        lambda team: MemberSchema(many=True).dump(teams.members(db.session, team.id)))
+
+
+class TeamCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    leader_id = StrictInteger(required=True, validate=validate.Range(min=1))
+
+
+class UserIdSchema(Schema):
+    user_id = StrictInteger(required=True, validate=validate.Range(min=1))

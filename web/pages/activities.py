@@ -47,6 +47,8 @@ from volunteers import access, teams, users
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme
 
+from ..extensions import db, limiter
+from ..transactions import commit
 from .activity_forms import (
     ActivityForm,
     ApproveForm,
@@ -61,11 +63,9 @@ from .activity_forms import (
     WithdrawForm,
     party_status_form,
 )
-from .extensions import db, limiter
 from .forms import EmptyForm
-from .transactions import commit
 
-bp = Blueprint("activity_pages", __name__)
+bp = Blueprint("activities", __name__)
 QR_BOX_PIXELS = 10
 QR_BORDER_BOXES = 4
 
@@ -83,7 +83,7 @@ def checkin_limit() -> str:
 
 def checkin_limit_key() -> str:
     """Per person, not per address: a whole venue may share one network."""
-    from .auth import current_actor
+    from ..auth import current_actor
 
     actor = current_actor()
     return f"checkin:user:{actor.id}" if actor is not None else f"checkin:ip:{request.remote_addr}"
@@ -94,7 +94,7 @@ def checkin_key() -> bytes:
 
 
 def checkin_url(activity_id: int, direction: str, code: str) -> str:
-    return url_for("activity_pages.scan_code", activity_id=activity_id, d=direction,
+    return url_for("pages.activities.scan_code", activity_id=activity_id, d=direction,
                    code=code, _external=True)
 
 
@@ -167,7 +167,7 @@ def sign_up(activity_id):
     signups.sign_up(db.session, current_user, activity_id)
     commit()
     flash(_("You are signed up."), "success")
-    return redirect(url_for("activity_pages.detail", activity_id=activity_id))
+    return redirect(url_for("pages.activities.detail", activity_id=activity_id))
 
 
 @bp.route("/activities/<int:activity_id>/cancel", methods=["POST"])
@@ -177,7 +177,7 @@ def cancel(activity_id):
     signups.cancel_signup(db.session, current_user, activity_id)
     commit()
     flash(_("Your sign-up is cancelled."), "info")
-    return redirect(url_for("activity_pages.detail", activity_id=activity_id))
+    return redirect(url_for("pages.activities.detail", activity_id=activity_id))
 
 
 @bp.route("/scan")
@@ -209,7 +209,7 @@ def scan_code(activity_id):
         else:
             flash(_("Checked out. Thank you!") if direction == "out" else
                   _("Checked in. Welcome!"), "success")
-            return redirect(url_for("activity_pages.detail", activity_id=activity.id))
+            return redirect(url_for("pages.activities.detail", activity_id=activity.id))
     return render_template("activities/scan_code.html", activity=activity, form=form,
                            direction=direction,
                            auto=request.method == "GET" and bool(request.args.get("code")))
@@ -231,7 +231,7 @@ def certificate():
     record = hours.hours_record(db.session, current_user, year)
     signature = hours.certificate_signature(_certificate_key(), current_user.id, year,
                                             record.total_minutes, record.times)
-    verify = url_for("activity_pages.verify_certificate", user_id=current_user.id,
+    verify = url_for("pages.activities.verify_certificate", user_id=current_user.id,
                      period=year or "all", signature=signature, _external=True)
     return render_template("activities/certificate.html", record=record, year=year,
                            issued=format_date(now().astimezone(CHINA), format="long"),
@@ -266,7 +266,7 @@ def verify_certificate(user_id, period, signature):
 def certificate_qr(user_id, period, signature):
     if user_id != current_user.id:
         abort(404)
-    url = url_for("activity_pages.verify_certificate", user_id=user_id, period=period,
+    url = url_for("pages.activities.verify_certificate", user_id=user_id, period=period,
                   signature=signature, _external=True)
     return send_file(_qr_of(url), mimetype="image/png", max_age=0)
 
@@ -283,7 +283,7 @@ def daily_checkin():
     else:
         flash(_("You have already checked in today. Come back tomorrow!"), "info")
     return redirect(request.referrer if _same_site(request.referrer)
-                    else url_for("activity_pages.index"))
+                    else url_for("pages.activities.index"))
 
 
 # Organiser pages --------------------------------------------------------------------------
@@ -325,7 +325,7 @@ def new_activity():
             flash(_error_text(error), "error")
         else:
             flash(_("Activity created."), "success")
-            return redirect(url_for("activity_pages.detail", activity_id=activity.id))
+            return redirect(url_for("pages.activities.detail", activity_id=activity.id))
     return render_template("activities/new.html", form=form)
 
 
@@ -342,7 +342,7 @@ def call_off(activity_id):
         flash(_error_text(error), "error")
     else:
         flash(_("The activity is cancelled; everyone signed up is told."), "info")
-    return redirect(url_for("activity_pages.detail", activity_id=activity_id))
+    return redirect(url_for("pages.activities.detail", activity_id=activity_id))
 
 
 @bp.route("/activities/<int:activity_id>/qr")
@@ -395,7 +395,7 @@ def attendance(activity_id):
         else:
             flash(_("%(count)s approved, %(points)s points paid.", count=len(result.approved),
                     points=sum(a.points or 0 for a in result.approved)), "success")
-        return redirect(url_for("activity_pages.attendance", activity_id=activity.id))
+        return redirect(url_for("pages.activities.attendance", activity_id=activity.id))
     return render_template("activities/attendance.html", activity=activity, rows=rows,
                            form=form, counted=hours.counted_minutes,
                            signed_up=signups.signups_of(db.session, activity.id))
@@ -443,7 +443,7 @@ def party_status():
         duty.set_party_status(db.session, current_user, user.id, form.party_status.data)
         commit()
         flash(_("Party membership saved."), "success")
-    return redirect(url_for("activity_pages.party_duty"))
+    return redirect(url_for("pages.activities.party_duty"))
 
 
 def _duty_csv(rows, area: str, year: int) -> Response:
@@ -506,7 +506,7 @@ def wish_action(wish_id, action):
     except DomainError as error:
         db.session.rollback()
         flash(_error_text(error), "error")
-    return redirect(url_for("activity_pages.wish_detail", wish_id=wish_id))
+    return redirect(url_for("pages.activities.wish_detail", wish_id=wish_id))
 
 
 def _do_wish_action(wish_id: int, action: str, form) -> None:
@@ -552,7 +552,7 @@ def new_wish():
             flash(_error_text(error), "error")
         else:
             flash(_("The wish is published."), "success")
-            return redirect(url_for("activity_pages.wish_detail", wish_id=wish.id))
+            return redirect(url_for("pages.activities.wish_detail", wish_id=wish.id))
     return render_template("activities/new_wish.html", form=form)
 
 
@@ -586,7 +586,7 @@ def team_list():
                     flash(_error_text(error), "error")
                 else:
                     flash(_("Team created."), "success")
-                    return redirect(url_for("activity_pages.team_detail", team_id=team.id))
+                    return redirect(url_for("pages.activities.team_detail", team_id=team.id))
     return render_template("activities/teams.html", teams=teamwork.visible_teams(
         db.session, current_user), form=form,
         is_organiser=access.holds(current_user, ORGANISER_ROLES))
@@ -609,7 +609,7 @@ def team_detail(team_id):
             flash(_error_text(error), "error")
         else:
             flash(_("Member added."), "success")
-        return redirect(url_for("activity_pages.team_detail", team_id=team.id))
+        return redirect(url_for("pages.activities.team_detail", team_id=team.id))
     manager = current_user.id == team.leader_id or access.holds(current_user, ORGANISER_ROLES,
                                                                 team.area)
     return render_template("activities/team.html", team=team, form=form, manager=manager,
@@ -634,7 +634,7 @@ def team_member(team_id, user_id, action):
         flash(_error_text(error), "error")
     else:
         flash(_("Team updated."), "success")
-    return redirect(url_for("activity_pages.team_detail", team_id=team_id))
+    return redirect(url_for("pages.activities.team_detail", team_id=team_id))
 
 
 # Small helpers ----------------------------------------------------------------------------
@@ -654,7 +654,7 @@ def _number(value) -> float | None:
 
 
 def _error_text(error: DomainError) -> str:
-    from .errors import PAGE_MESSAGES
+    from ..errors import PAGE_MESSAGES
 
     return str(PAGE_MESSAGES.get(error.code, error.message))
 

@@ -15,8 +15,8 @@ from volunteers.errors import DomainError
 from volunteers.models import User
 from volunteers.programmes import get_programme
 
-from . import exports
-from .extensions import db
+from .. import exports
+from ..extensions import db
 
 ranking_cli = AppGroup("ranking", help="Year-end honours: rank, publish, check, export.")
 

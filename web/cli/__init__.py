@@ -18,12 +18,12 @@ from reports import reports
 from volunteers import demo, users
 from volunteers.models import ROLES
 
-from .extensions import db
-from .report_support import upload_dir
+from ..extensions import db
+from ..report_support import upload_dir
 
 
 def main() -> None:
-    from . import create_app
+    from .. import create_app
 
     FlaskGroup(create_app=create_app, help="Jindou 金豆: volunteer points on a ledger.")()
 
@@ -139,8 +139,8 @@ def escalate(max_reports):
 
 
 def register_commands(app) -> None:
-    from .merchants_cli import merchants_cli, vouchers_cli
-    from .ranking_cli import ranking_cli
+    from .honours import ranking_cli
+    from .merchants import merchants_cli, vouchers_cli
 
     for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
                   ranking_cli):

@@ -17,10 +17,10 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError
 from volunteers.statements import wallet_summary
 
-from .errors import PAGE_MESSAGES
-from .extensions import db
+from ..errors import PAGE_MESSAGES
+from ..extensions import db
+from ..transactions import commit
 from .forms import EmptyForm, OnceForm
-from .transactions import commit
 
 bp = Blueprint("payments", __name__)
 
@@ -102,8 +102,8 @@ def stripe_settings() -> funding.StripeSettings:
 
 def card_urls(programme_code: str) -> tuple[str, str]:
     """Where Stripe sends the payer back; Stripe fills in {CHECKOUT_SESSION_ID}."""
-    done = url_for("payments.card_funding_done", _external=True)
-    cancel = url_for("payments.fund_by_card", code=programme_code, _external=True)
+    done = url_for("pages.payments.card_funding_done", _external=True)
+    cancel = url_for("pages.payments.fund_by_card", code=programme_code, _external=True)
     return done + "?session_id={CHECKOUT_SESSION_ID}", cancel + "?cancelled=1"
 
 
@@ -152,7 +152,7 @@ def donate_to_cause(cause_id):
     form = DonationForm()
     if not form.validate_on_submit():
         flash(_("Please enter the points to donate."), "error")
-        return redirect(url_for("payments.cause", cause_id=cause_id))
+        return redirect(url_for("pages.payments.cause", cause_id=cause_id))
     try:
         donation = donations.donate(
             db.session, current_user, form.amount_points.data,
@@ -165,7 +165,7 @@ def donate_to_cause(cause_id):
     else:
         flash(_("Thank you! You donated %(points)s points.", points=donation.amount_points),
               "success")
-    return redirect(url_for("payments.cause", cause_id=cause_id))
+    return redirect(url_for("pages.payments.cause", cause_id=cause_id))
 
 
 @bp.route("/donations", methods=["GET", "POST"])
@@ -176,7 +176,7 @@ def my_donations():
     if request.method == "POST":
         if not form.validate_on_submit():
             flash(_("Please enter the points to donate."), "error")
-            return redirect(url_for("payments.causes"))
+            return redirect(url_for("pages.payments.causes"))
         try:
             donation = donations.donate(
                 db.session, current_user, form.amount_points.data,
@@ -186,10 +186,10 @@ def my_donations():
         except (DomainError, ledger.LedgerError) as error:
             db.session.rollback()
             flash(refusal(error), "error")
-            return redirect(url_for("payments.causes"))
+            return redirect(url_for("pages.payments.causes"))
         flash(_("Thank you! You donated %(points)s points.", points=donation.amount_points),
               "success")
-        return redirect(url_for("payments.my_donations"))
+        return redirect(url_for("pages.payments.my_donations"))
     return render_template("payments/donations.html",
                            donations=donations.donations_of(db.session, current_user),
                            wallet=wallet_summary(db.session, current_user))
@@ -216,7 +216,7 @@ def new_cause():
             flash(refusal(error), "error")
         else:
             flash(_("The cause is published."), "success")
-            return redirect(url_for("payments.cause", cause_id=published.id))
+            return redirect(url_for("pages.payments.cause", cause_id=published.id))
     return render_template("payments/new_cause.html", form=form)
 
 
@@ -228,7 +228,7 @@ def close_cause(cause_id):
     donations.close_cause(db.session, current_user, cause_id)
     commit()
     flash(_("The cause no longer takes donations."), "info")
-    return redirect(url_for("payments.cause", cause_id=cause_id))
+    return redirect(url_for("pages.payments.cause", cause_id=cause_id))
 
 
 def _publishing_areas():
@@ -261,7 +261,7 @@ def cash_out_page():
         else:
             flash(_("Requested: %(points)s points for %(money)s. An administrator will pay "
                     "you.", points=made.amount_points, money=_yuan(made.amount_fen)), "success")
-        return redirect(url_for("payments.cash_out_page"))
+        return redirect(url_for("pages.payments.cash_out_page"))
     offers = [(p, cash_out.policy_of(db.session, p),
                cash_out.cashed_out_this_month(db.session, p, current_user)) for p in member]
     return render_template("payments/cash_out.html", form=form, offers=offers,
@@ -297,7 +297,7 @@ def mark_paid(request_id):
     form = PaidForm()
     if not form.validate_on_submit():
         flash(_("Enter the transfer's reference."), "error")
-        return redirect(url_for("payments.cash_out_queue"))
+        return redirect(url_for("pages.payments.cash_out_queue"))
     try:
         paid = cash_out.mark_paid(db.session, current_user, request_id,
                                   form.payout_reference.data)
@@ -308,7 +308,7 @@ def mark_paid(request_id):
     else:
         flash(_("Marked paid: %(money)s to %(name)s.", money=_yuan(paid.amount_fen),
                 name=paid.volunteer.display_name), "success")
-    return redirect(url_for("payments.cash_out_queue"))
+    return redirect(url_for("pages.payments.cash_out_queue"))
 
 
 @bp.route("/admin/cash-out-policy", methods=["POST"])
@@ -319,7 +319,7 @@ def set_policy():
                               programmes.visible_programmes(db.session, current_user)]
     if not form.validate_on_submit():
         flash(_("Please check the cash-out limits."), "error")
-        return redirect(url_for("payments.cash_out_queue"))
+        return redirect(url_for("pages.payments.cash_out_queue"))
     try:
         cash_out.set_policy(db.session, current_user, form.programme.data,
                             enabled=form.enabled.data, minimum_points=form.minimum_points.data,
@@ -330,11 +330,11 @@ def set_policy():
         flash(refusal(error), "error")
     else:
         flash(_("Cash-out limits saved."), "success")
-    return redirect(url_for("payments.cash_out_queue"))
+    return redirect(url_for("pages.payments.cash_out_queue"))
 
 
 def _yuan(amount_fen: int) -> str:
-    from .formatting import yuan
+    from ..formatting import yuan
 
     return yuan(amount_fen)
 

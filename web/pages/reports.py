@@ -33,7 +33,10 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError, NotFound
 from volunteers.models import Area
 
-from .extensions import db, limiter
+from ..extensions import db, limiter
+from ..report_support import draft_from, media_path, reporter_name, reporter_phone, upload_dir
+from ..report_support import uploads_from as uploads_of
+from ..transactions import commit
 from .report_forms import (
     URGENCY_LABELS,
     CategoryForm,
@@ -47,11 +50,8 @@ from .report_forms import (
     ShareForm,
     VerifyForm,
 )
-from .report_support import draft_from, media_path, reporter_name, reporter_phone, upload_dir
-from .report_support import uploads_from as uploads_of
-from .transactions import commit
 
-bp = Blueprint("report_pages", __name__)
+bp = Blueprint("reports", __name__)
 QUEUE_PAGE_SIZE = 50
 RESIDENT_RATE_LIMIT = "20 per hour"
 STAFF_ROLES = ("reviewer", "admin")
@@ -152,7 +152,7 @@ def new_report():
         if report is not None:
             flash(_("Thank you! Report #%(id)s was sent. You will hear back within 12 hours.",
                     id=report.id), "success")
-            return redirect(url_for("report_pages.show", report_id=report.id))
+            return redirect(url_for("pages.reports.show", report_id=report.id))
     return render_template("reports/new.html", form=form, courtyard=None)
 
 
@@ -236,11 +236,11 @@ def act(report_id, action):
                                    departments.visible_departments(db.session, current_user)]
     if not form.validate_on_submit():
         flash(_("Please check the form."), "error")
-        return redirect(url_for("report_pages.show", report_id=report_id))
+        return redirect(url_for("pages.reports.show", report_id=report_id))
     run(form)
     commit()
     flash(_("Saved."), "success")
-    return redirect(url_for("report_pages.show", report_id=report_id))
+    return redirect(url_for("pages.reports.show", report_id=report_id))
 
 
 @bp.route("/reports/review")
@@ -288,7 +288,7 @@ def courtyards():
 def poster(code):
     area = courtyard(code)
     access.require(current_user, STAFF_ROLES, area)
-    link = url_for("report_pages.courtyard_report", code=area.code, _external=True)
+    link = url_for("pages.reports.courtyard_report", code=area.code, _external=True)
     return render_template("reports/poster.html", area=area, link=link, qr_png=qr_png(link))
 
 
@@ -324,7 +324,7 @@ def courtyard_report(code):
         if report is not None:
             if signed_in:
                 flash(_("Thank you! Report #%(id)s was sent.", id=report.id), "success")
-                return redirect(url_for("report_pages.show", report_id=report.id))
+                return redirect(url_for("pages.reports.show", report_id=report.id))
             return render_template("reports/thanks.html", area=area, report=report)
     return render_template("reports/new.html", form=form, courtyard=area)
 
@@ -345,7 +345,7 @@ def manage_categories():
     share_form.programme.choices = [
         (p.code, p.name) for p in programmes.visible_programmes(db.session, current_user)]
     if request.method == "POST" and save_settings(form, group_form, share_form):
-        return redirect(url_for("report_pages.manage_categories"))
+        return redirect(url_for("pages.reports.manage_categories"))
     edit = request.args.get("edit")
     if edit and request.method == "GET":
         fill_category_form(form, categories.get_category(db.session, edit, active_only=False))

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from payments import cash_out, donations, funding
 from payments.models import CAUSE_KINDS
 
-from .schemas import StrictInteger
+from .common import StrictInteger
 
 
 class CauseCreateSchema(Schema):
