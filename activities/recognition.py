@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from volunteers import dashboard, leaderboards, stars
-from volunteers.dashboard import Table
+from honours import dashboard, leaderboards, stars
+from honours.dashboard import Table
 from volunteers.models import Area, Programme, User
 
 from .common import china_year_bounds

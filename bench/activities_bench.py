@@ -44,6 +44,7 @@ def admin(server_url: str, statement: str) -> None:
 
 def build(engine, volunteers: int):
     import activities  # noqa: F401
+    import reports  # noqa: F401
     import volunteers as volunteer_package  # noqa: F401
     from activities import catalogue
     from volunteers import areas, programmes, users

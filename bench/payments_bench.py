@@ -47,9 +47,12 @@ MAX_OPERATIONS_PER_WORKER = 1_000_000
 
 def build(engine) -> dict:
     import activities  # noqa: F401
+    import honours  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
-    from merchants import cash_out, donations
+    from payments import cash_out, donations
     from volunteers import areas, passwords, programmes, users
 
     passwords.SCRYPT_N = 2**4
@@ -119,8 +122,8 @@ def run(engine, workers: int, seconds: float, operation) -> tuple[int, int, floa
 
 
 def scenarios(world: dict):
-    from merchants import cash_out, donations, funding
-    from merchants.payment_models import CardFundingSession
+    from payments import cash_out, donations, funding
+    from payments.models import CardFundingSession
     from volunteers.models import User
 
     def pool(session, rng):

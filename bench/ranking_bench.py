@@ -87,9 +87,12 @@ def generate() -> None:
     admin(f'CREATE DATABASE "{DATABASE}"')
     engine = create_engine(database_url())
     import activities  # noqa: F401
+    import honours  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
-    from volunteers import ranking_models  # noqa: F401
+    from honours import models as ranking_models  # noqa: F401
 
     ledger.Base.metadata.create_all(engine)
     with engine.begin() as connection:
@@ -334,7 +337,7 @@ def peak_rss_mib() -> float:
 
 
 class PhaseTimer:
-    """Times the publication's phases by wrapping ``volunteers.ranking``'s own steps for the
+    """Times the publication's phases by wrapping ``honours.ranking``'s own steps for the
     length of the run (the figures the target is judged on are the whole calls)."""
 
     PHASES = ("compute", "_insert_rows", "_pay_bonuses", "_notify_honoured")
@@ -418,7 +421,7 @@ def server_settings(session: Session) -> str:
 
 
 def run() -> int:
-    from volunteers import ranking
+    from honours import ranking
     from volunteers.models import Programme, User
 
     engine = create_engine(database_url())

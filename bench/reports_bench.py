@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import honours  # noqa: E402,F401  (the tables join the metadata)
 import ledger  # noqa: E402
-import volunteers  # noqa: E402,F401  (the tables join the metadata)
+import volunteers  # noqa: E402,F401
 from ledger import ddl  # noqa: E402
-from volunteers import areas, assessment, categories, departments, reports, users  # noqa: E402
+from reports import assessment, categories, departments, reports  # noqa: E402
+from volunteers import areas, users  # noqa: E402
 
 DEFAULT_SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REPORTS = 100_000

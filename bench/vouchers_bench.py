@@ -79,7 +79,10 @@ def admin(server_url: str, statement: str) -> None:
 
 def create_database(server_url: str) -> str:
     import activities  # noqa: F401  (every package's tables join the metadata)
+    import honours  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
     from merchants import ddl as merchants_ddl
 

@@ -1,6 +1,6 @@
 """The periodic jobs (escalating overdue reports, expiring vouchers and holds, sealing the
 hash chain) and the worker that runs them. Plain Python, SQLAlchemy and APScheduler: never
-Flask; ``web/worker_cli.py`` is the ``jindou worker`` command over it.
+Flask; ``web/cli/worker.py`` is the ``jindou worker`` command over it.
 
     from jobs import JOBS, run_once, intervals
     run_once(sessionmaker(engine), intervals(config, JOBS))

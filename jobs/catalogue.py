@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from merchants import vouchers
-from volunteers import reports
+from reports import reports
 
 HOLDS_PER_BATCH = 500
 

@@ -3,6 +3,5 @@ Python and SQLAlchemy."""
 
 from . import (
     models,  # noqa: F401  (the tables join the shared metadata)
-    payment_models,  # noqa: F401  (donations, cash-outs, card funding tables)
     recognition,  # noqa: F401  (star merchants join the honours)
 )

@@ -1,5 +1,5 @@
 """Star merchants (明星商家): the programme's merchants by the points they accepted in
-redeemed vouchers in the year. Registered into ``volunteers.stars`` when this package is
+redeemed vouchers in the year. Registered into ``honours.stars`` when this package is
 imported (``volunteers`` never imports ``merchants``)."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from volunteers import ranking, stars
+from honours import ranking, stars
 from volunteers.models import Programme
 
 from .models import Merchant, Redemption

@@ -12,8 +12,9 @@ from PIL import Image
 import ledger
 from activities import catalogue, checkin, planning
 from activities.planning import ActivityDraft
+from honours import leaderboards
 from tests.web_support import PASSWORD
-from volunteers import leaderboards, programmes, users
+from volunteers import programmes, users
 
 CHECKIN_KEY = b"test-checkin-key"
 WUHUA_PROGRAMME = "wuhua-jindou"

@@ -34,8 +34,11 @@ BASES = ("empty", "world", "scratch")
 def import_all_models() -> None:
     """Every package's tables join the shared metadata."""
     import activities  # noqa: F401
+    import honours  # noqa: F401
     import jobs  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
 
 

@@ -79,7 +79,7 @@ SMALL_WORLD_TIERS = [
 
 
 def configure_small_world(app) -> None:
-    from volunteers import ranking
+    from honours import ranking
     from web.extensions import db
 
     with app.app_context():

@@ -6,8 +6,9 @@ import io
 
 from PIL import Image
 
+from reports import categories, departments
 from tests.web_support import PASSWORD
-from volunteers import areas, categories, departments, users
+from volunteers import areas, users
 
 SIGNAL_POINTS = 10
 GARBAGE_POINTS = 5

@@ -11,14 +11,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from activities import hours
+from honours import dashboard, leaderboards, ranking, stars
+from reports import reports
+from reports.assessment import CHINA
 from tests.activities_support import build_scene, make_activity, recent_start
 from tests.merchants_support import OFFER_PRICE_POINTS, build_shops_in_app
 from tests.reports_support import DAFENG, build_reports_world
 from tests.test_activities_service import _attend
 from tests.test_pages import login, text_of
 from tests.web_support import ApiClient, ledger_snapshot
-from volunteers import dashboard, leaderboards, ranking, reports, stars, teams, users
-from volunteers.assessment import CHINA
+from volunteers import teams, users
 
 YEAR = ranking.china_year_now()
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import ledger
-from merchants import cash_out, donations
-from merchants.payment_errors import CauseNotOpen, LimitReached
-from merchants.payment_models import CashOutRequest, Donation
+from payments import cash_out, donations
+from payments.errors import CauseNotOpen, LimitReached
+from payments.models import CashOutRequest, Donation
 from tests.concurrency import run_threads
 from tests.payments_support import give_points, open_cash_out, publish_cause
 from volunteers.errors import Invalid

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 import ledger
-from merchants import demo_payments
-from merchants.payment_models import CashOutRequest, Donation, DonationCause
+from payments import demo as demo_payments
+from payments.models import CashOutRequest, Donation, DonationCause
 from volunteers import demo
 
 

@@ -8,9 +8,9 @@ import io
 import pytest
 from sqlalchemy import text
 
+from honours.ranking import china_year_now
 from tests.ranking_support import configure_small_world
 from tests.web_support import ledger_snapshot
-from volunteers.ranking import china_year_now
 
 YEAR = china_year_now()
 

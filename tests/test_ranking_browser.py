@@ -11,8 +11,8 @@ import re
 
 import pytest
 
+from honours.ranking import china_year_now
 from tests.browser_support import PHONE_VIEWPORT, TIMEOUT_MILLISECONDS, serve, sign_in
-from volunteers.ranking import china_year_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits for real
 YEAR = china_year_now()

@@ -11,11 +11,11 @@ import re
 
 from PIL import Image
 
+from honours.ranking import china_year_now
 from tests.ranking_support import configure_small_world
 from tests.test_pages import login, post_form, text_of
 from tests.test_ranking_api import award
 from tests.web_support import ApiClient, ledger_snapshot
-from volunteers.ranking import china_year_now
 
 YEAR = china_year_now()
 

@@ -4,8 +4,9 @@ import pytest
 from sqlalchemy import select
 
 import ledger
+from honours import honours, leaderboards, ranking, stars
 from tests.ranking_support import build, earn
-from volunteers import honours, leaderboards, programmes, ranking, stars, teams
+from volunteers import programmes, teams
 from volunteers.errors import Conflict, Forbidden
 from volunteers.models import Award
 

@@ -5,11 +5,11 @@ import pytest
 from sqlalchemy import func, select
 
 import ledger
+from honours import ranking
+from honours.errors import InsufficientFundsForBonuses
+from honours.models import RankingRow, RankingSnapshot
 from tests.ranking_support import build, earn, earn_all, spend
-from volunteers import ranking
 from volunteers.errors import Conflict, Invalid, NotInYourArea
-from volunteers.honour_errors import InsufficientFundsForBonuses
-from volunteers.ranking_models import RankingRow, RankingSnapshot
 
 YEAR = ranking.china_year_now()
 POINTS = [100, 90, 90, 80, 70, 60, 50, 40, 30, 20, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]

@@ -198,7 +198,7 @@ def test_a_50_megabyte_upload_is_refused(api, rworld):
 
 
 def test_a_photo_over_the_per_file_limit_is_refused(api, rworld):
-    from volunteers.uploads import MAX_PHOTO_BYTES
+    from reports.uploads import MAX_PHOTO_BYTES
 
     big = jpeg_with_gps() + b"\0" * MAX_PHOTO_BYTES
     body = assert_refused(file(api, photos=[("big.jpg", big)]), 422, "validation_error")

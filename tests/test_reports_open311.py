@@ -7,9 +7,10 @@ import xml.etree.ElementTree as ElementTree
 
 import pytest
 
+from reports import reports
 from tests.reports_support import DAFENG, build_reports_world
 from tests.web_support import ledger_snapshot
-from volunteers import reports, users
+from volunteers import users
 
 
 @pytest.fixture

@@ -17,6 +17,9 @@ from PIL import Image
 from sqlalchemy import select
 
 import ledger
+from reports import assessment, reports, uploads
+from reports.models import Report
+from reports.uploads import Upload
 from tests.reports_support import (
     DAFENG,
     GPS_IFD,
@@ -24,10 +27,8 @@ from tests.reports_support import (
     build_reports_world,
     jpeg_with_gps,
 )
-from volunteers import assessment, notifications, programmes, reports, uploads, users
+from volunteers import notifications, programmes, users
 from volunteers.errors import Conflict, Invalid, NotFound, NotInYourArea, Unauthorized
-from volunteers.report_models import Report
-from volunteers.uploads import Upload
 
 METRES_PER_DEGREE = 111_320
 

@@ -44,7 +44,7 @@ def deliver(client, payload: str, signature: str | None = None):
 
 
 def recorded_events(app) -> list[tuple[str, str]]:
-    from merchants.payment_models import StripeEvent
+    from payments.models import StripeEvent
     from web.extensions import db
 
     with app.app_context():

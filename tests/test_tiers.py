@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from volunteers.tiers import BASIS_POINTS, Candidate, TierRule, assign, check_rules, tier_ends
+from honours.tiers import BASIS_POINTS, Candidate, TierRule, assign, check_rules, tier_ends
 
 DEFAULT = [TierRule("daxia", "大侠", share_bp=500), TierRule("shaoxia", "少侠", share_bp=1500),
            TierRule("xiashi", "侠士", share_bp=3000)]

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import BigInteger, Integer, literal, select, union_all
 
+from honours import ranking
+from honours.tiers import BASIS_POINTS, Candidate, assign
 from ledger.db import UtcDateTime
-from volunteers import ranking
-from volunteers.tiers import BASIS_POINTS, Candidate, assign
 
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 

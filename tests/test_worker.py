@@ -28,12 +28,13 @@ from jobs import catalogue
 from ledger import Posting
 from ledger.models import UnsealedEntry
 from merchants.models import Voucher
+from reports import reports
+from reports.models import Report
 from tests.concurrency import run_threads
 from tests.merchants_support import RIDER_POINTS, build_shops_in_app, give_points
 from tests.reports_support import build_reports_world
 from tests.web_support import ApiClient
-from volunteers import reports, users
-from volunteers.report_models import Report
+from volunteers import users
 
 HOLD_POINTS = 7
 LOOP_DEADLINE_SECONDS = 60
@@ -73,8 +74,8 @@ def in_app(app, work):
 
 def sessions(app):
     """The worker's sessions on the app's database, as ``jindou worker`` makes them."""
+    from web.cli.worker import worker_sessions
     from web.extensions import db
-    from web.worker_cli import worker_sessions
 
     with app.app_context():
         return worker_sessions(db.engine)

@@ -11,8 +11,8 @@ from flask_smorest import Api
 import ledger
 
 from . import config as config_module
+from .api.schemas.common import ErrorSchema
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
-from .schemas import ErrorSchema
 
 MIGRATIONS_DIRECTORY = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -24,8 +24,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(overrides or {})
 
     import activities  # noqa: F401  (every package's tables join the metadata)
+    import honours  # noqa: F401
     import jobs  # noqa: F401
     import merchants  # noqa: F401
+    import payments  # noqa: F401
+    import reports  # noqa: F401
     import volunteers  # noqa: F401
 
     db.init_app(app)
@@ -33,7 +36,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         ledger.configure_engine(db.engine)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIRECTORY))
     login_manager.init_app(app)
-    login_manager.login_view = "pages.login"
+    login_manager.login_view = "pages.volunteers.login"
     login_manager.login_message = None
     csrf.init_app(app)
     limiter.init_app(app)
@@ -41,7 +44,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = JindouApi(app)
 
     from . import api as api_package
-    from . import auth, errors, formatting, notifications  # noqa: F401  (auth: the loader)
+    from . import auth, errors, formatting  # noqa: F401  (auth: the loader)
+    from .pages import notifications
 
     _exempt_api_from_csrf(api_package.register(api))
     _register_pages(app)
@@ -57,21 +61,11 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _register_pages(app: Flask) -> None:
     """The HTML pages of each feature, Open311 and the Stripe webhook."""
-    from . import (
-        activities,
-        dashboard,
-        honours,
-        merchants,
-        open311,
-        pages,
-        payments,
-        reports,
-        stripe_webhook,
-    )
+    from . import open311, pages, stripe_webhook
 
-    for module in (pages, reports, activities, merchants, payments, honours, dashboard,
-                   open311, stripe_webhook):
-        app.register_blueprint(module.bp)
+    pages.register(app)
+    app.register_blueprint(open311.bp)
+    app.register_blueprint(stripe_webhook.bp)
     # Open311 clients authenticate by api_key, never by cookie: nothing for CSRF to protect.
     csrf.exempt(open311.bp)
 

@@ -13,8 +13,8 @@ from werkzeug.exceptions import HTTPException
 from ledger import LedgerError
 from volunteers.errors import DomainError
 
-from .activity_messages import ACTIVITY_PAGE_MESSAGES
 from .extensions import db
+from .pages.activity_messages import ACTIVITY_PAGE_MESSAGES
 
 log = logging.getLogger(__name__)
 

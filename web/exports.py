@@ -1,5 +1,5 @@
 """Every table downloadable as CSV (UTF-8 with a BOM, so Excel reads the Chinese) or Excel
-(.xlsx by openpyxl). A table is ``volunteers.dashboard.Table``: columns and rows."""
+(.xlsx by openpyxl). A table is ``honours.dashboard.Table``: columns and rows."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from honours import honours
+from honours.dashboard import Table
+from honours.models import RankingRow, RankingSnapshot
 from ledger.rules import BOOKING_TIMEZONE
-from volunteers import honours
-from volunteers.dashboard import Table
 from volunteers.models import User
-from volunteers.ranking_models import RankingRow, RankingSnapshot
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}

@@ -12,9 +12,10 @@ from flask import Blueprint, Response, json, request, url_for
 from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
 
-from volunteers import access, categories, reports, users
+from reports import categories, reports
+from reports.models import Category, Report
+from volunteers import access, users
 from volunteers.errors import DomainError
-from volunteers.report_models import Category, Report
 
 from .extensions import db
 from .report_support import upload_dir, uploads_from
@@ -116,7 +117,7 @@ def discovery(fmt):
                 "changeset": moment(reports.utc_now().replace(microsecond=0)),
                 "type": "production", "formats": list(FORMATS.values())}
     payload = {"changeset": endpoint["changeset"], "contact": "jindou",
-               "key_service": url_for("pages.login", _external=True),
+               "key_service": url_for("pages.volunteers.login", _external=True),
                "endpoints": [endpoint]}
     if fmt == "json":
         return render(fmt, payload, "discovery", "")

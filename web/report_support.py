@@ -8,8 +8,8 @@ from pathlib import Path
 
 from flask import current_app, url_for
 
-from volunteers import reports, uploads
-from volunteers.report_models import Report, ReportMedia
+from reports import reports, uploads
+from reports.models import Report, ReportMedia
 from volunteers.users import now
 
 from .extensions import db

@@ -14,11 +14,11 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy.exc import IntegrityError
 
-from merchants import funding
-from merchants.payment_errors import CardFundingUnavailable
+from payments import funding
+from payments.errors import CardFundingUnavailable
 
 from .extensions import csrf, db
-from .payments import stripe_settings
+from .pages.payments import stripe_settings
 from .transactions import commit
 
 bp = Blueprint("stripe_webhook", __name__)

@@ -7,15 +7,10 @@ from volunteers.statements import readable_account
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import (
-    AccountSchema,
-    EntryArgsSchema,
-    EntryPageSchema,
-    PageArgsSchema,
-    StatementSchema,
-)
+from .schemas.common import PageArgsSchema
+from .schemas.ledger import AccountSchema, EntryArgsSchema, EntryPageSchema, StatementSchema
 
-blp = Blueprint("ledger", __name__, url_prefix="/api/v1", description="Accounts and the journal")
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and the journal")
 
 
 @blp.route("/accounts/<path:account_code>", methods=["GET"])

@@ -8,13 +8,13 @@ from flask_smorest import Blueprint
 from activities import catalogue, checkin, duty, hours, planning, signups
 from activities.planning import ActivityDraft
 
-from ..activities import checkin_key, checkin_limit, checkin_limit_key, checkin_url, qr_png
 from ..auth import actor_required, current_actor
 from ..extensions import db, limiter
-from ..schemas import ErrorSchema
+from ..pages.activities import checkin_key, checkin_limit, checkin_limit_key, checkin_url, qr_png
 from ..transactions import commit
 from . import IDEMPOTENCY_HEADER
-from .activity_schemas import (
+from .replay import run_once
+from .schemas.activities import (
     ActivityCategorySchema,
     ActivityCreateSchema,
     ActivityListArgsSchema,
@@ -38,7 +38,7 @@ from .activity_schemas import (
     ScanSchema,
     SignupSchema,
 )
-from .replay import run_once
+from .schemas.common import ErrorSchema
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1",
                 description="Activities, check-in by rotating QR, service hours")

@@ -3,8 +3,9 @@ from flask_smorest import Blueprint
 from volunteers import users
 
 from ..extensions import db, limiter
-from ..schemas import ErrorSchema, RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 from ..transactions import commit
+from .schemas.common import ErrorSchema
+from .schemas.volunteers import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sign-up")
 

@@ -5,14 +5,14 @@ from volunteers.statements import wallet_summary
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..notifications import text as notification_text
-from ..schemas import (
+from ..pages.notifications import text as notification_text
+from ..transactions import commit
+from .schemas.volunteers import (
     MarkedReadSchema,
     MeSchema,
     NotificationArgsSchema,
     NotificationListSchema,
 )
-from ..transactions import commit
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The signed-in user")
 

@@ -5,143 +5,27 @@ merchant's statement."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from merchants import offers, statements
-from merchants.models import OFFER_KINDS
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import ErrorSchema, StrictInteger
 from ..transactions import commit
+from .schemas.common import ErrorSchema
+from .schemas.merchants import (
+    MerchantCreateSchema,
+    MerchantSchema,
+    MerchantStatementArgsSchema,
+    MerchantStatementSchema,
+    OfferArgsSchema,
+    OfferCreateSchema,
+    OfferSchema,
+    OfferUpdateSchema,
+)
 
-blp = Blueprint("alliance", __name__, url_prefix="/api/v1",
+blp = Blueprint("merchants", __name__, url_prefix="/api/v1",
                 description="The merchant alliance: merchants and their offers")
 
-
-class MerchantCreateSchema(Schema):
-    name = fields.String(required=True,
-                         validate=validate.Length(min=1, max=offers.MAX_NAME_LENGTH))
-    programme = fields.String(required=True, validate=validate.Length(min=1, max=40))
-    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    staff = fields.List(fields.String(validate=validate.Length(min=1, max=64)),
-                        load_default=list, validate=validate.Length(max=offers.MAX_STAFF),
-                        metadata={"description": "user names of the merchant's till staff"})
-    address = fields.String(validate=validate.Length(max=300))
-    category = fields.String(validate=validate.Length(max=60))
-    phone = fields.String(validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
-    star = fields.Boolean(load_default=False,
-                          metadata={"description": "a star merchant (星级商家)"})
-
-
-class MerchantSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    programme = fields.Function(lambda m: m.programme.code)
-    area = fields.Function(lambda m: m.area.code)
-    address = fields.String(allow_none=True)
-    category = fields.String(allow_none=True)
-    phone = fields.String(allow_none=True)
-    star = fields.Boolean()
-    active = fields.Boolean()
-    staff = fields.Function(lambda m: [member.user.username for member in m.staff])
-    accepted_account = fields.String()
-    cash_account = fields.String()
-
-
-class OfferCreateSchema(Schema):
-    title = fields.String(required=True,
-                          validate=validate.Length(min=1, max=offers.MAX_TITLE_LENGTH))
-    description = fields.String(validate=validate.Length(max=offers.MAX_DESCRIPTION_LENGTH))
-    kind = fields.String(load_default="goods", validate=validate.OneOf(OFFER_KINDS))
-    price_points = StrictInteger(required=True,
-                                 validate=validate.Range(min=1, max=offers.MAX_PRICE_POINTS))
-    stock = StrictInteger(required=True, validate=validate.Range(min=0, max=offers.MAX_STOCK))
-    per_person_limit = StrictInteger(
-        load_default=1, validate=validate.Range(min=1, max=offers.MAX_PER_PERSON_LIMIT))
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime(required=True)
-    voucher_valid_days = StrictInteger(
-        validate=validate.Range(min=1, max=offers.MAX_VOUCHER_VALID_DAYS))
-
-
-class OfferSchema(Schema):
-    id = fields.Integer()
-    merchant_id = fields.Integer()
-    merchant_name = fields.Function(lambda o: o.merchant.name)
-    merchant_star = fields.Function(lambda o: o.merchant.star)
-    merchant_address = fields.Function(lambda o: o.merchant.address)
-    title = fields.String()
-    description = fields.String(allow_none=True)
-    kind = fields.String()
-    price_points = fields.Integer()
-    stock_total = fields.Integer()
-    stock_left = fields.Integer()
-    per_person_limit = fields.Integer()
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime()
-    voucher_valid_days = fields.Integer(allow_none=True)
-    status = fields.Function(lambda o: offers.offer_status(o), metadata={
-        "description": "open, upcoming, sold_out, ended or withdrawn"})
-    vouchers_issued = fields.Integer(metadata={
-        "description": "vouchers issued or redeemed (the least the stock may be set to)"})
-    updated_at = fields.DateTime(allow_none=True)
-    withdrawn_at = fields.DateTime(allow_none=True)
-
-
-class OfferUpdateSchema(Schema):
-    """The fields to change; those left out stay as they are."""
-
-    title = fields.String(validate=validate.Length(min=1, max=offers.MAX_TITLE_LENGTH))
-    description = fields.String(allow_none=True,
-                                validate=validate.Length(max=offers.MAX_DESCRIPTION_LENGTH))
-    kind = fields.String(validate=validate.OneOf(OFFER_KINDS))
-    price_points = StrictInteger(
-        validate=validate.Range(min=1, max=offers.MAX_PRICE_POINTS),
-        metadata={"description": "for vouchers taken from now on; issued ones keep theirs"})
-    stock = StrictInteger(
-        validate=validate.Range(min=0, max=offers.MAX_STOCK),
-        metadata={"description": "total stock: up, or down to no fewer than vouchers_issued"})
-    per_person_limit = StrictInteger(
-        validate=validate.Range(min=1, max=offers.MAX_PER_PERSON_LIMIT))
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime(metadata={
-        "description": "in the future when changed, after valid_from; issued vouchers keep "
-        "their deadline"})
-    voucher_valid_days = StrictInteger(
-        allow_none=True, validate=validate.Range(min=1, max=offers.MAX_VOUCHER_VALID_DAYS))
-
-    @validates_schema
-    def something_to_change(self, data, **kwargs):
-        if not data:
-            raise ValidationError("at least one field to change", "_schema")
-
-
-class OfferArgsSchema(Schema):
-    merchant_id = fields.Integer(validate=validate.Range(min=1))
-    kind = fields.String(validate=validate.OneOf(OFFER_KINDS))
-
-
-class MerchantStatementArgsSchema(Schema):
-    by = fields.String(load_default="day", validate=validate.OneOf(("day", "month")))
-    since = fields.Date(metadata={"description": "first day (China time), default 30 days ago"})
-    until = fields.Date(metadata={"description": "last day (China time), default today"})
-
-
-class MerchantStatementRowSchema(Schema):
-    period = fields.String()
-    vouchers = fields.Integer()
-    points = fields.Integer()
-
-
-class MerchantStatementSchema(Schema):
-    merchant_id = fields.Integer()
-    by = fields.String()
-    since = fields.Date()
-    until = fields.Date()
-    rows = fields.List(fields.Nested(MerchantStatementRowSchema))
-    total_vouchers = fields.Integer()
-    total_points = fields.Integer()
 
 
 @blp.route("/merchants", methods=["GET"])

@@ -5,12 +5,16 @@ from types import SimpleNamespace
 from flask import request as http_request
 from flask_smorest import Blueprint
 
-from merchants import cash_out, donations, funding
+from payments import cash_out, donations, funding
 from volunteers.programmes import get_programme
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..payment_schemas import (
+from ..pages.payments import card_urls, stripe_settings
+from ..transactions import commit
+from . import IDEMPOTENCY_HEADER, idempotency_key
+from .schemas.common import ErrorSchema
+from .schemas.payments import (
     CardFundingRequestSchema,
     CardFundingSchema,
     CashOutArgsSchema,
@@ -24,12 +28,8 @@ from ..payment_schemas import (
     DonationRequestSchema,
     DonationSchema,
 )
-from ..payments import card_urls, stripe_settings
-from ..schemas import ErrorSchema
-from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
 
-blp = Blueprint("payments-api", __name__, url_prefix="/api/v1",
+blp = Blueprint("payments", __name__, url_prefix="/api/v1",
                 description="Donations to causes, cash-out of points, card funding")
 
 IDEMPOTENT = [{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()]

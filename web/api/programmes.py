@@ -6,18 +6,18 @@ from volunteers.errors import NotInYourArea
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import (
+from ..transactions import commit
+from . import IDEMPOTENCY_HEADER, idempotency_key
+from .schemas.common import ErrorSchema
+from .schemas.volunteers import (
     AwardDecisionSchema,
     AwardRequestSchema,
     AwardSchema,
-    ErrorSchema,
     FundingRequestSchema,
     FundingSchema,
     ProgrammeCreateSchema,
     ProgrammeSchema,
 )
-from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
 
 blp = Blueprint("programmes", __name__, url_prefix="/api/v1",
                 description="Programmes, their funding and manual awards")

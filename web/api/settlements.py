@@ -5,98 +5,30 @@ back ``jindou merchants settle`` / ``rate`` and the /admin/merchants page."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from merchants import settlement
-from merchants.models import SETTLEMENT_STATUSES
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import ErrorSchema, StrictInteger
 from ..transactions import commit
 from . import IDEMPOTENCY_HEADER
 from .replay import run_once
+from .schemas.common import ErrorSchema
+from .schemas.merchants import (
+    RateRequestSchema,
+    RateSheetSchema,
+    SettlementArgsSchema,
+    SettlementPaidSchema,
+    SettlementRunRequestSchema,
+    SettlementRunSchema,
+    SettlementSchema,
+)
 
 blp = Blueprint("settlements", __name__, url_prefix="/api/v1",
                 description="Settlement of merchants' accepted points in CNY, and the rates")
 
 IDEMPOTENT = [{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()]
-PERIOD = validate.Regexp(settlement.PERIOD_PATTERN.pattern, error="a month, YYYY-MM")
 
-
-class SettlementSchema(Schema):
-    id = fields.Integer()
-    programme = fields.Function(lambda s: s.programme.code)
-    merchant_id = fields.Integer()
-    merchant_name = fields.Function(lambda s: s.merchant.name)
-    period = fields.String(metadata={"description": "the month settled, YYYY-MM (China time)"})
-    redemptions = fields.Integer()
-    points = fields.Integer()
-    fen_per_point = fields.Integer()
-    amount_fen = fields.Integer()
-    status = fields.String(metadata={"description": "posted (owed) or paid"})
-    entry_id = fields.Integer()
-    paid_entry_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
-    created_by = fields.String()
-    paid_at = fields.DateTime(allow_none=True)
-    payment_reference = fields.String(allow_none=True)
-
-
-class SettlementArgsSchema(Schema):
-    programme = fields.String(validate=validate.Length(min=1, max=40))
-    period = fields.String(validate=PERIOD)
-    status = fields.String(validate=validate.OneOf(SETTLEMENT_STATUSES))
-
-
-class SettlementRunRequestSchema(Schema):
-    period = fields.String(validate=PERIOD, metadata={
-        "description": "a month that has ended, YYYY-MM; default last month (China time)"})
-
-
-class SkippedMerchantSchema(Schema):
-    merchant_id = fields.Integer()
-    merchant_name = fields.String()
-    problem = fields.String(metadata={"example": "no settlement rate"})
-
-
-class SettlementRunSchema(Schema):
-    programme = fields.String()
-    period = fields.String()
-    settled = fields.List(fields.Nested(SettlementSchema), metadata={
-        "description": "settlements this run posted"})
-    already_settled = fields.List(fields.Nested(SettlementSchema), metadata={
-        "description": "settlements an earlier run posted for this month (nothing moved)"})
-    skipped = fields.List(fields.Nested(SkippedMerchantSchema), metadata={
-        "description": "merchants with unsettled points that could not be settled"})
-
-
-class SettlementPaidSchema(Schema):
-    payment_reference = fields.String(required=True, validate=validate.Length(min=1, max=200),
-                                      metadata={"description": "the bank transfer's reference"})
-
-
-class MerchantRateSchema(Schema):
-    merchant_id = fields.Integer()
-    merchant_name = fields.String()
-    fen_per_point = fields.Integer()
-
-
-class RateSheetSchema(Schema):
-    programme = fields.Function(lambda sheet: sheet.programme.code)
-    fen_per_point = fields.Integer(allow_none=True, metadata={
-        "description": "what the programme pays a merchant per accepted point, in fen; null "
-        "when unset (its merchants are then skipped unless they have their own)"})
-    merchant_rates = fields.Function(lambda sheet: [
-        {"merchant_id": merchant.id, "merchant_name": merchant.name, "fen_per_point": rate}
-        for merchant, rate in sheet.merchant_rates])
-
-
-class RateRequestSchema(Schema):
-    fen_per_point = StrictInteger(required=True, validate=validate.Range(
-        min=1, max=settlement.MAX_FEN_PER_POINT))
-    merchant_id = StrictInteger(validate=validate.Range(min=1), metadata={
-        "description": "set this merchant's own rate instead of the programme's"})
 
 
 @blp.route("/settlements", methods=["GET"])

@@ -4,42 +4,17 @@ members; a team's leader claims micro-wishes for it."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from activities import teamwork
 from volunteers import teams
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import StrictInteger
 from ..transactions import commit
+from .schemas.volunteers import TeamCreateSchema, TeamSchema, UserIdSchema
 
 blp = Blueprint("teams", __name__, url_prefix="/api/v1", description="Volunteer teams")
 
-
-class MemberSchema(Schema):
-    id = fields.Integer()
-    username = fields.String()
-    display_name = fields.String()
-
-
-class TeamSchema(Schema):
-    id = fields.Integer()
-    name = fields.String()
-    area = fields.Function(lambda team: team.area.code)
-    leader_id = fields.Integer()
-    members = fields.Function(
-        lambda team: MemberSchema(many=True).dump(teams.members(db.session, team.id)))
-
-
-class TeamCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
-    area = fields.String(required=True, validate=validate.Length(min=1, max=64))
-    leader_id = StrictInteger(required=True, validate=validate.Range(min=1))
-
-
-class UserIdSchema(Schema):
-    user_id = StrictInteger(required=True, validate=validate.Range(min=1))
 
 
 @blp.route("/teams", methods=["GET"])

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from flask import Response, current_app, request, url_for
 from flask_smorest import Blueprint
-from marshmallow import Schema, fields, validate
 
 from merchants import tokens
 from merchants import vouchers as voucher_service
-from merchants.models import VOUCHER_STATUSES
 
 from ..auth import actor_required, current_actor
 from ..extensions import db, limiter
-from ..schemas import ErrorSchema
 from ..transactions import commit
 from . import IDEMPOTENCY_HEADER, idempotency_key
+from .schemas.common import ErrorSchema
+from .schemas.merchants import RedeemSchema, RedemptionSchema, VoucherArgsSchema, VoucherSchema
 
 blp = Blueprint("vouchers", __name__, url_prefix="/api/v1",
                 description="Vouchers: take an offer, show the QR, redeem at the till")
@@ -59,42 +58,6 @@ def voucher_view(voucher, *, with_token: bool = True) -> dict:
         view["qr_svg_url"] = url_for("vouchers.qr_svg", voucher_id=voucher.id)
     return view
 
-
-class VoucherSchema(Schema):
-    id = fields.Integer()
-    token = fields.String(metadata={"description": "what the QR code carries (signed)"})
-    short_code = fields.String(metadata={"description": "8 characters to type at the till"})
-    status = fields.String(metadata={"description": ", ".join(VOUCHER_STATUSES)})
-    offer_id = fields.Integer()
-    offer_title = fields.String()
-    merchant_id = fields.Integer()
-    merchant_name = fields.String()
-    price_points = fields.Integer()
-    issued_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    redeemed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
-    qr_png_url = fields.String()
-    qr_svg_url = fields.String()
-
-
-class VoucherArgsSchema(Schema):
-    status = fields.String(validate=validate.OneOf(VOUCHER_STATUSES))
-
-
-class RedeemSchema(Schema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=100),
-                         metadata={"description": "the scanned token or the typed short code"})
-
-
-class RedemptionSchema(Schema):
-    id = fields.Integer(metadata={"description": "the voucher's id"})
-    status = fields.String()
-    price_points = fields.Integer()
-    offer_title = fields.String()
-    merchant_id = fields.Integer()
-    redeemed_at = fields.DateTime()
-    redemption_id = fields.Integer()
 
 
 def redemption_view(redeemed: voucher_service.Redeemed) -> dict:

@@ -10,13 +10,13 @@ from activities.common import china_day, now
 from activities.photos import MAX_PHOTOS
 from activities.wishes import WishDraft
 
-from ..activities import photo_file, uploaded_photos
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from ..schemas import ErrorSchema
+from ..pages.activities import photo_file, uploaded_photos
 from ..transactions import commit
 from . import IDEMPOTENCY_HEADER
-from .activity_schemas import (
+from .replay import run_once
+from .schemas.activities import (
     ClaimSchema,
     DailyCheckinSchema,
     FulfilFormSchema,
@@ -26,7 +26,7 @@ from .activity_schemas import (
     WishListArgsSchema,
     WishSchema,
 )
-from .replay import run_once
+from .schemas.common import ErrorSchema
 
 blp = Blueprint("wishes", __name__, url_prefix="/api/v1",
                 description="Micro-wishes and the daily check-in")

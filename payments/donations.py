@@ -1,0 +1,220 @@
+"""Donating points (转赠): a volunteer gives points from their wallet to a programme's
+donations pool, or earmarked to a cause published by staff of its area (a family in need,
+a student, a resident's micro-wish). One ledger entry per donation:
+``volunteer:V:wallet -> programme:P:donations``, kind ``donation``."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import ledger
+from ledger import Posting
+from volunteers import access, areas
+from volunteers.errors import Invalid, NotFound, NotInYourArea
+from volunteers.models import STAFF_ROLES, Programme, User
+from volunteers.notifications import N_, notify
+from volunteers.programmes import get_programme
+
+from .errors import CauseNotOpen
+from .models import CAUSE_KINDS, Donation, DonationCause
+from .rules import fingerprint, lock_row, now
+
+PUBLISHER_ROLES = ("admin", "organiser")
+MAX_TITLE_LENGTH = 120
+MAX_STORY_LENGTH = 4_000
+MAX_MESSAGE_LENGTH = 200
+MAX_TARGET_POINTS = 10_000_000
+MAX_DONATION_POINTS = 1_000_000
+MAX_LISTED_CAUSES = 200
+MAX_HISTORY_ROWS = 200
+
+
+# --- causes ---------------------------------------------------------------------------------
+
+
+def publish_cause(
+    session: Session,
+    actor: User,
+    programme_code: str,
+    area_code: str,
+    kind: str,
+    title: str,
+    story: str,
+    target_points: int,
+    wish_reference: str | None = None,
+) -> DonationCause:
+    """A cause on an area inside the programme's, published by an administrator or organiser
+    of that area."""
+    programme = get_programme(session, programme_code)
+    area = areas.get_area(session, area_code)
+    access.require(actor, PUBLISHER_ROLES, area)
+    title, story = (title or "").strip(), (story or "").strip()
+    problems = {}
+    if kind not in CAUSE_KINDS:
+        problems["kind"] = [f"one of {', '.join(CAUSE_KINDS)}"]
+    if not 0 < len(title) <= MAX_TITLE_LENGTH:
+        problems["title"] = [f"1 to {MAX_TITLE_LENGTH} characters"]
+    if not 0 < len(story) <= MAX_STORY_LENGTH:
+        problems["story"] = [f"1 to {MAX_STORY_LENGTH} characters"]
+    if isinstance(target_points, bool) or not isinstance(target_points, int) or not (
+            0 < target_points <= MAX_TARGET_POINTS):
+        problems["target_points"] = [f"a whole number from 1 to {MAX_TARGET_POINTS}"]
+    if not programme.area.contains(area):
+        problems["area"] = [f"must lie inside the programme's area {programme.area.code}"]
+    if problems:
+        raise Invalid("the cause is not valid", errors=problems)
+    cause = DonationCause(
+        programme=programme, area=area, kind=kind, title=title, story=story,
+        target_points=target_points, raised_points=0, status="open",
+        wish_reference=(wish_reference or None), created_by_id=actor.id, created_at=now(),
+    )
+    session.add(cause)
+    session.flush()
+    return cause
+
+
+def close_cause(session: Session, actor: User, cause_id: int) -> DonationCause:
+    """Stops donations to a cause (it was helped otherwise, or withdrawn). What it raised
+    stays given: donations are not refunded by closing."""
+    cause = lock_row(session, select(DonationCause).where(DonationCause.id == cause_id))
+    if cause is None:
+        raise NotFound(f"no cause {cause_id}", cause_id=cause_id)
+    access.require(actor, PUBLISHER_ROLES, cause.area)
+    if cause.status == "closed":
+        raise CauseNotOpen(f"cause {cause_id} is already closed", cause_id=cause_id)
+    cause.status, cause.closed_at = "closed", now()
+    session.flush()
+    return cause
+
+
+def get_cause(session: Session, actor: User, cause_id: int) -> DonationCause:
+    cause = session.get(DonationCause, cause_id)
+    if cause is None or not can_see(actor, cause.programme):
+        raise NotFound(f"no cause {cause_id}", cause_id=cause_id)
+    return cause
+
+
+def visible_causes(session: Session, actor: User, *, include_finished: bool = False,
+                   programme_code: str | None = None) -> list[DonationCause]:
+    """Causes of the programmes the actor belongs to or works on, open ones first."""
+    query = select(DonationCause).order_by(DonationCause.id.desc()).limit(MAX_LISTED_CAUSES)
+    if not include_finished:
+        query = query.where(DonationCause.status == "open")
+    if programme_code:
+        query = query.join(Programme).where(Programme.code == programme_code)
+    causes = session.scalars(query).all()
+    return [c for c in causes if can_see(actor, c.programme)]
+
+
+def can_see(actor: User, programme: Programme) -> bool:
+    """A programme concerns the people living inside its area and the staff working on it."""
+    return programme.area.contains(actor.area) or access.overlaps(actor, STAFF_ROLES,
+                                                                   programme.area)
+
+
+# --- donating -------------------------------------------------------------------------------
+
+
+def donate(
+    session: Session,
+    actor: User,
+    amount_points: int,
+    idempotency_key: str,
+    *,
+    programme_code: str | None = None,
+    cause_id: int | None = None,
+    message: str | None = None,
+) -> Donation:
+    """Give points to a programme's pool or to one of its causes. A retry with the same key
+    and request returns the first donation; with another request it is refused."""
+    if isinstance(amount_points, bool) or not isinstance(amount_points, int) or not (
+            0 < amount_points <= MAX_DONATION_POINTS):
+        raise Invalid("the amount is not valid", errors={
+            "amount_points": [f"a whole number from 1 to {MAX_DONATION_POINTS}"]})
+    message = (message or "").strip()[:MAX_MESSAGE_LENGTH] or None
+    asked = fingerprint("donation", actor.id, programme_code, cause_id, amount_points, message)
+    earlier = _earlier(session, idempotency_key, asked)
+    if earlier is not None:
+        return earlier
+    access.require(actor, ("volunteer",))
+    cause = None
+    if cause_id is not None:
+        cause = lock_row(session, select(DonationCause).where(DonationCause.id == cause_id))
+        if cause is None or not can_see(actor, cause.programme):
+            raise NotFound(f"no cause {cause_id}", cause_id=cause_id)
+        programme = cause.programme
+    else:
+        programme = get_programme(session, programme_code)
+    if not programme.area.contains(actor.area):
+        raise NotInYourArea(f"programme {programme.code} is outside your area",
+                            programme=programme.code)
+    if cause is not None:
+        _check_cause_takes(cause, amount_points)
+    result = ledger.post(
+        session, idempotency_key=idempotency_key, kind="donation",
+        postings=[Posting(actor.wallet_code, -amount_points, "POINT"),
+                  Posting(programme.account("donations"), amount_points, "POINT")],
+        reference=f"cause:{cause.id}" if cause else f"programme:{programme.code}",
+        memo=cause.title if cause else message, actor=actor.username,
+    )
+    if not result.created:
+        # A twin request with this key committed first: answer with its donation.
+        twin = session.scalar(select(Donation).where(Donation.entry_id == result.entry_id))
+        if twin is not None:
+            return _same_request(twin, asked)
+    donation = Donation(
+        programme=programme, cause=cause, donor_id=actor.id, amount_points=amount_points,
+        message=message, entry_id=result.entry_id, idempotency_key=idempotency_key,
+        fingerprint=asked, created_at=now(),
+    )
+    session.add(donation)
+    if cause is not None:
+        cause.raised_points += amount_points
+        if cause.raised_points == cause.target_points:
+            cause.status, cause.closed_at = "completed", now()
+            notify(session, cause.created_by_id,
+                   N_("The cause “%(title)s” reached its target of %(points)s points."),
+                   {"title": cause.title, "points": cause.target_points},
+                   link=f"/causes/{cause.id}", reference=f"cause:{cause.id}")
+    session.flush()
+    return donation
+
+
+def _earlier(session: Session, idempotency_key: str, asked: str) -> Donation | None:
+    earlier = session.scalar(select(Donation).where(Donation.idempotency_key == idempotency_key))
+    return _same_request(earlier, asked) if earlier is not None else None
+
+
+def _same_request(donation: Donation, asked: str) -> Donation:
+    if donation.fingerprint != asked:
+        raise ledger.IdempotencyConflict("this idempotency key was used for another donation",
+                                         donation_id=donation.id)
+    return donation
+
+
+def _check_cause_takes(cause: DonationCause, amount_points: int) -> None:
+    if cause.status != "open":
+        raise CauseNotOpen(f"cause {cause.id} is {cause.status}", cause_id=cause.id,
+                           status=cause.status)
+    if amount_points > cause.remaining_points:
+        raise Invalid(
+            f"the cause needs only {cause.remaining_points} more points",
+            errors={"amount_points": [f"at most {cause.remaining_points}"]},
+            remaining_points=cause.remaining_points,
+        )
+
+
+def donations_of(session: Session, donor: User, limit: int = MAX_HISTORY_ROWS) -> list[Donation]:
+    return session.scalars(
+        select(Donation).where(Donation.donor_id == donor.id)
+        .order_by(Donation.id.desc()).limit(min(limit, MAX_HISTORY_ROWS))
+    ).all()
+
+
+def donations_to(session: Session, cause: DonationCause,
+                 limit: int = MAX_HISTORY_ROWS) -> list[Donation]:
+    return session.scalars(
+        select(Donation).where(Donation.cause_id == cause.id)
+        .order_by(Donation.id.desc()).limit(min(limit, MAX_HISTORY_ROWS))
+    ).all()

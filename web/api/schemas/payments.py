@@ -1,0 +1,123 @@
+"""Payloads of donations, cash-outs and card funding (one schema per payload)."""
+
+from marshmallow import Schema, fields, validate
+
+from payments import cash_out, donations, funding
+from payments.models import CAUSE_KINDS
+
+from .common import StrictInteger
+
+
+class CauseCreateSchema(Schema):
+    area = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                         metadata={"description": "code of the area the cause belongs to"})
+    kind = fields.String(required=True, validate=validate.OneOf(CAUSE_KINDS))
+    title = fields.String(required=True,
+                          validate=validate.Length(min=1, max=donations.MAX_TITLE_LENGTH))
+    story = fields.String(required=True,
+                          validate=validate.Length(min=1, max=donations.MAX_STORY_LENGTH))
+    target_points = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=donations.MAX_TARGET_POINTS))
+    wish_reference = fields.String(validate=validate.Length(min=1, max=60), metadata={
+        "description": "the micro-wish this cause stands for, such as wish:12"})
+
+
+class CauseArgsSchema(Schema):
+    programme = fields.String(validate=validate.Length(min=1, max=40))
+    include_finished = fields.Boolean(load_default=False, metadata={
+        "description": "also completed and closed causes"})
+
+
+class CauseSchema(Schema):
+    id = fields.Integer()
+    programme = fields.Function(lambda cause: cause.programme.code)
+    area = fields.Function(lambda cause: cause.area.code)
+    kind = fields.String(metadata={"description": ", ".join(CAUSE_KINDS)})
+    title = fields.String()
+    story = fields.String()
+    target_points = fields.Integer()
+    raised_points = fields.Integer()
+    remaining_points = fields.Integer()
+    progress_percent = fields.Integer()
+    status = fields.String(metadata={"description": "open, completed or closed"})
+    wish_reference = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class DonationRequestSchema(Schema):
+    amount_points = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=donations.MAX_DONATION_POINTS))
+    message = fields.String(validate=validate.Length(max=donations.MAX_MESSAGE_LENGTH))
+
+
+class DonationSchema(Schema):
+    id = fields.Integer()
+    programme = fields.Function(lambda donation: donation.programme.code)
+    cause_id = fields.Integer(allow_none=True)
+    cause_title = fields.Function(lambda d: d.cause.title if d.cause else None, allow_none=True)
+    amount_points = fields.Integer()
+    message = fields.String(allow_none=True)
+    entry_id = fields.Integer()
+    created_at = fields.DateTime()
+
+
+class CashOutPolicySchema(Schema):
+    programme = fields.Function(lambda policy: policy.programme.code, dump_only=True)
+    enabled = fields.Boolean(required=True)
+    minimum_points = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=cash_out.MAX_CASH_OUT_POINTS))
+    monthly_maximum_points = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=cash_out.MAX_CASH_OUT_POINTS))
+    points_per_yuan = fields.Function(lambda policy: policy.programme.points_per_yuan,
+                                      dump_only=True)
+
+
+class CashOutRequestSchema(Schema):
+    amount_points = StrictInteger(required=True, validate=validate.Range(
+        min=1, max=cash_out.MAX_CASH_OUT_POINTS))
+
+
+class CashOutArgsSchema(Schema):
+    status = fields.String(load_default="pending", validate=validate.OneOf(("pending", "paid")))
+
+
+class CashOutPaidSchema(Schema):
+    payout_reference = fields.String(required=True, validate=validate.Length(
+        min=1, max=cash_out.MAX_REFERENCE_LENGTH), metadata={
+        "description": "the out-of-band transfer's reference, e.g. a WeChat Pay number"})
+
+
+class CashOutSchema(Schema):
+    id = fields.Integer()
+    programme = fields.Function(lambda request: request.programme.code)
+    volunteer_id = fields.Integer()
+    amount_points = fields.Integer()
+    amount_fen = fields.Integer()
+    status = fields.String(metadata={"description": "pending or paid"})
+    entry_id = fields.Integer()
+    created_at = fields.DateTime()
+    paid_entry_id = fields.Integer(allow_none=True)
+    paid_by = fields.Function(lambda r: r.paid_by.username if r.paid_by else None,
+                              allow_none=True)
+    paid_at = fields.DateTime(allow_none=True)
+    payout_reference = fields.String(allow_none=True)
+
+
+class CardFundingRequestSchema(Schema):
+    amount_fen = StrictInteger(required=True, validate=validate.Range(
+        min=funding.MIN_CARD_FEN, max=funding.MAX_CARD_FEN))
+    sponsor_name = fields.String(validate=validate.Length(max=funding.MAX_SPONSOR_LENGTH))
+
+
+class CardFundingSchema(Schema):
+    id = fields.Integer()
+    programme = fields.Function(lambda session: session.programme.code)
+    stripe_session_id = fields.String()
+    amount_fen = fields.Integer()
+    currency = fields.String()
+    sponsor_name = fields.String()
+    status = fields.String(metadata={"description": "open, or paid once Stripe confirmed"})
+    checkout_url = fields.String()
+    created_at = fields.DateTime()
+    paid_at = fields.DateTime(allow_none=True)
+    entry_id = fields.Integer(allow_none=True)
