@@ -22,7 +22,7 @@ POSTGRES_CURRENT = (
     ("ledger_append_only", 1),
     ("ledger_seal", 1),
     ("ledger_latest_standing_credit", 1),
-    ("ledger_post", 2),
+    ("ledger_post", 3),
     ("ledger_post_many", 2),
     ("ledger_pay_out", 3),
 )

@@ -34,6 +34,8 @@ RELEASED = {
         "955910cd959790d1faf15e726649183577f20bc3d7c95ca022fde4bef74b1430",
     "ledger/sql/ledger_post.v2.sql":
         "b5a0b0058598b953a110cf02865457150de0560750c96aa1be74ab4ee4f840b2",
+    "ledger/sql/ledger_post.v3.sql":
+        "f1cf8c04ef53db037307e0b5625edecaca91df61106dcd98ae1df1f9a5e2f164",
     "ledger/sql/ledger_post_many.v1.sql":
         "d67f62af934fe3844a45700f1934b7387334d2831971c8d5b06a5aecf51f27f5",
     "ledger/sql/ledger_post_many.v2.sql":
