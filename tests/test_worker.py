@@ -12,6 +12,7 @@ expiry racing takes, cancellations and the ledger's own hold sweep),
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -352,6 +353,7 @@ def test_the_worker_runs_the_jobs_on_its_own_until_sigterm(app, world, database_
         process.send_signal(signal.SIGTERM)
         output, _ = process.communicate(timeout=LOOP_DEADLINE_SECONDS)
     assert process.returncode == 0, output
-    assert "seal: sealed 1 entries" in output
+    # One round or two may seal the two entries, as the loop's timing falls.
+    assert re.search(r"seal: sealed [12] entries", output), output
     assert "escalate_reports: escalated 0 reports" in output
     assert "worker stopping (SIGTERM)" in output
