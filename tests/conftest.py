@@ -113,10 +113,16 @@ def shared(database, instance_path):
 
 
 @pytest.fixture
-def bind(request, database, shared):
+def committing(request) -> bool:
+    """Whether this test commits for real (marked ``commits``)."""
+    return request.node.get_closest_marker("commits") is not None
+
+
+@pytest.fixture
+def bind(request, database, shared, committing):
     """This test's database: a connection in a transaction rolled back at the end, or, for a
     ``commits`` test, an engine on a database of its own."""
-    if request.node.get_closest_marker("commits"):
+    if committing:
         engine = database.engine(database.fresh_url())
         with bound_to(shared, engine):
             yield engine
@@ -130,11 +136,6 @@ def bind(request, database, shared):
     if transaction.is_active:
         transaction.rollback()
     connection.close()
-
-
-@pytest.fixture
-def committing(request):
-    return request.node.get_closest_marker("commits") is not None
 
 
 @pytest.fixture

@@ -59,13 +59,6 @@ def postgres_server_url() -> str | None:
     return None
 
 
-def postgres_missing_message() -> str | None:
-    """Why PostgreSQL tests cannot run here, or None when they can."""
-    if postgres_server_url() is not None:
-        return None
-    return "PostgreSQL does not answer on 127.0.0.1:5432"
-
-
 def create_schema(engine) -> None:
     import_all_models()
     ledger.Base.metadata.create_all(engine)
