@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
+from ledger.clock import CHINA
 from merchants import settlement, vouchers
 from merchants.models import Redemption, Settlement, Voucher
-from merchants.statements import CHINA
 from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
 from tests.web_support import PASSWORD, csrf_token
 from volunteers import users

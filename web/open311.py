@@ -12,6 +12,7 @@ from flask import Blueprint, Response, json, request, url_for
 from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
 
+from ledger.clock import now
 from reports import categories, reports
 from reports.models import Category, Report
 from volunteers import access, users
@@ -114,7 +115,7 @@ def moment(value: datetime | None) -> str | None:
 @bp.route("/discovery.<fmt>")
 def discovery(fmt):
     endpoint = {"specification": SPECIFICATION, "url": request.url_root + "open311/v2",
-                "changeset": moment(reports.utc_now().replace(microsecond=0)),
+                "changeset": moment(now().replace(microsecond=0)),
                 "type": "production", "formats": list(FORMATS.values())}
     payload = {"changeset": endpoint["changeset"], "contact": "jindou",
                "key_service": url_for("pages.volunteers.login", _external=True),
@@ -222,7 +223,7 @@ def request_filters(query):
         query = query.where(Report.status.in_(CLOSED_STATUSES))
     start, end = parse_moment("start_date"), parse_moment("end_date")
     if start is None and end is None:
-        start = reports.utc_now() - DEFAULT_WINDOW
+        start = now() - DEFAULT_WINDOW
     if start is not None:
         query = query.where(Report.created_at >= start)
     if end is not None:

@@ -11,8 +11,8 @@ from flask import Response, request
 from sqlalchemy import select
 
 import ledger
-from activities.common import now
 from activities.models import ApiReplay
+from ledger.clock import now
 
 from ..errors import ApiError
 from ..extensions import db

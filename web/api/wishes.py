@@ -6,9 +6,10 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from activities import daily, wishes
-from activities.common import china_day, now
+from activities.common import china_day
 from activities.photos import MAX_PHOTOS
 from activities.wishes import WishDraft
+from ledger.clock import now
 
 from ..auth import actor_required, current_actor
 from ..extensions import db

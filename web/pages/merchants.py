@@ -32,6 +32,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 import ledger
+from ledger.clock import CHINA
 from merchants import offers as offer_service
 from merchants import settlement, statements, tokens
 from merchants import vouchers as voucher_service
@@ -284,7 +285,7 @@ def merchant_home():
             description=form.description.data or None, kind=form.kind.data,
             price_points=form.price_points.data, stock=form.stock.data,
             per_person_limit=form.per_person_limit.data,
-            valid_until=form.valid_until.data.replace(tzinfo=statements.CHINA))
+            valid_until=form.valid_until.data.replace(tzinfo=CHINA))
         commit()
         flash(_("Offer published."), "success")
         return redirect(url_for("pages.merchants.merchant_home", merchant=merchant.id))
@@ -311,7 +312,7 @@ class OfferEditForm(FlaskForm):
 
 def _local_minute(moment):
     """A stored moment as the page shows it: China time, to the minute, without a zone."""
-    return moment.astimezone(statements.CHINA).replace(tzinfo=None, second=0, microsecond=0)
+    return moment.astimezone(CHINA).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _offer_form_values(offer) -> dict:
@@ -331,7 +332,7 @@ def _offer_changes(form: OfferEditForm, current: dict) -> dict:
     changes = {name: value for name, value in entered.items() if value != current[name]}
     for name in ("valid_from", "valid_until"):
         if name in changes:
-            changes[name] = changes[name].replace(tzinfo=statements.CHINA)
+            changes[name] = changes[name].replace(tzinfo=CHINA)
     if "description" in changes:
         changes["description"] = changes["description"] or None
     return changes
