@@ -135,12 +135,18 @@ def qr_svg(voucher_id):
 @blp.doc(parameters=IDEMPOTENCY_DOC)
 def redeem(payload):
     """A merchant's till redeems a voucher by its token or short code, exactly once."""
-    actor = current_actor()
-    redeemed = voucher_service.redeem_voucher(
-        db.session, actor, payload["code"], key=voucher_key(),
-        idempotency_key=idempotency_key(actor, "redeem"))
+    redeemed = redeem_scan(current_actor(), payload)
     commit()
     return redemption_view(redeemed)
+
+
+def redeem_scan(actor, payload) -> voucher_service.Redeemed:
+    """The one way a till redeems, from this endpoint or the till page (``/till``): the same
+    payload check (``RedeemSchema``, a ``ValidationError`` when it fails), the same
+    Idempotency-Key scheme and the same service call. The caller commits."""
+    code = RedeemSchema().load(payload if isinstance(payload, dict) else {})["code"]
+    return voucher_service.redeem_voucher(db.session, actor, code, key=voucher_key(),
+                                          idempotency_key=idempotency_key(actor, "redeem"))
 
 
 @blp.route("/vouchers/<int:voucher_id>/cancel", methods=["POST"])
