@@ -12,14 +12,12 @@ from merchants import vouchers as voucher_service
 from ..auth import actor_required, current_actor
 from ..extensions import db, limiter
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.merchants import RedeemSchema, RedemptionSchema, VoucherArgsSchema, VoucherSchema
 
 blp = Blueprint("vouchers", __name__, url_prefix="/api/v1",
                 description="Vouchers: take an offer, show the QR, redeem at the till")
-IDEMPOTENCY_DOC = [{"in": "header", "name": name, **spec}
-                   for name, spec in IDEMPOTENCY_HEADER.items()]
 QR_CACHE_SECONDS = 3600
 
 
@@ -72,15 +70,19 @@ def redemption_view(redeemed: voucher_service.Redeemed) -> dict:
 @blp.response(201, VoucherSchema)
 @blp.alt_response(409, schema=ErrorSchema,
                   description="out_of_stock, limit_reached, insufficient_points, offer_closed")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def take_offer(offer_id):
     """Take an offer: a voucher holding its price on your wallet until redeemed, cancelled
     or expired."""
     actor = current_actor()
-    voucher, _created = voucher_service.issue_voucher(
-        db.session, actor, offer_id, idempotency_key=idempotency_key(actor, f"take:{offer_id}"))
-    commit()
-    return voucher_view(voucher)
+
+    def work():
+        voucher, _created = voucher_service.issue_voucher(
+            db.session, actor, offer_id,
+            idempotency_key=idempotency_key(actor, f"take:{offer_id}"))
+        return VoucherSchema().dump(voucher_view(voucher))
+
+    return run_once(actor, f"take:{offer_id}", {}, work, status=201)
 
 
 @blp.route("/vouchers", methods=["GET"])
@@ -132,12 +134,15 @@ def qr_svg(voucher_id):
 @blp.alt_response(403, schema=ErrorSchema, description="voucher_wrong_merchant")
 @blp.alt_response(409, schema=ErrorSchema,
                   description="voucher_already_redeemed, voucher_expired, idempotency_conflict")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def redeem(payload):
     """A merchant's till redeems a voucher by its token or short code, exactly once."""
-    redeemed = redeem_scan(current_actor(), payload)
-    commit()
-    return redemption_view(redeemed)
+    actor = current_actor()
+
+    def work():
+        return RedemptionSchema().dump(redemption_view(redeem_scan(actor, payload)))
+
+    return run_once(actor, "redeem", payload, work)
 
 
 def redeem_scan(actor, payload) -> voucher_service.Redeemed:
