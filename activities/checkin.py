@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from ledger.rules import as_utc
 from volunteers import access
 from volunteers.models import User
 
-from .common import now
 from .errors import (
     CheckinCodeExpired,
     CheckinCodeInvalid,

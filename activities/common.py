@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import CHINA
 from volunteers import access
 from volunteers.errors import NotFound, NotInYourArea
 from volunteers.models import Area, Programme, User
 
-CHINA = ZoneInfo("Asia/Shanghai")
 ORGANISER_ROLES = ("organiser", "admin")
 MAX_REASON_LENGTH = 500
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 def china_day(moment: datetime) -> date:
     return moment.astimezone(CHINA).date()
-
-
-def china_year_bounds(year: int) -> tuple[datetime, datetime]:
-    return (datetime(year, 1, 1, tzinfo=CHINA).astimezone(UTC),
-            datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC))
 
 
 def programme_for_area(session: Session, area: Area) -> Programme | None:

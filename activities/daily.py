@@ -10,12 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from ledger.rules import as_utc
 from volunteers import access, programmes
 from volunteers.models import User
 
 from . import catalogue
-from .common import china_day, now, programme_for_area
+from .common import china_day, programme_for_area
 from .errors import NoProgramme
 from .models import DailyCheckin
 

@@ -12,12 +12,12 @@ from PIL import Image, ImageDraw
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ledger.clock import CHINA, now
 from volunteers import teams, users
 from volunteers.demo import DEMO_PASSWORD
 from volunteers.models import User
 
 from . import catalogue, checkin, daily, duty, hours, planning, signups, wishes
-from .common import CHINA, now
 from .models import Activity, Signup
 from .planning import ActivityDraft
 from .wishes import WishDraft

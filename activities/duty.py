@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
+from ledger.rules import year_bounds
 from volunteers import access, areas
 from volunteers.errors import Invalid
 from volunteers.models import Area, User
 
-from .common import ORGANISER_ROLES, china_year_bounds, get_or_404, now
+from .common import ORGANISER_ROLES, get_or_404
 from .models import PARTY_STATUSES, Activity, Attendance, VolunteerProfile
 
 # status: (times, minutes) a year
@@ -66,7 +68,7 @@ def duty_report(session: Session, actor: User, area_code: str, year: int,
                 only_short: bool = False) -> list[DutyRow]:
     area = areas.get_area(session, area_code)
     access.require(actor, ORGANISER_ROLES, area)
-    start, end = china_year_bounds(year)
+    start, end = year_bounds(year)
     served = (
         select(Attendance.user_id,
                func.count(Attendance.id).label("times"),

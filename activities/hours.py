@@ -12,12 +12,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ledger.clock import now
+from ledger.rules import year_bounds
 from volunteers import access, programmes
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 
 from . import catalogue
-from .common import ORGANISER_ROLES, china_year_bounds, clean_reason, get_or_404, now
+from .common import ORGANISER_ROLES, clean_reason, get_or_404
 from .errors import HoursAlreadyApproved, HoursNotReady
 from .models import Activity, Attendance, HoursAmendment
 from .planning import get_activity, require_organiser
@@ -182,7 +184,7 @@ def hours_record(session: Session, user: User, year: int | None = None) -> Hours
              .where(Attendance.user_id == user.id, Attendance.status == "approved")
              .order_by(Activity.starts_at.desc()))
     if year is not None:
-        start, end = china_year_bounds(year)
+        start, end = year_bounds(year)
         query = query.where(Activity.starts_at >= start, Activity.starts_at < end)
     items = list(session.scalars(query))
     total = sum(item.approved_minutes or 0 for item in items)

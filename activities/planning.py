@@ -9,13 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from ledger.clock import CHINA, now
 from ledger.rules import as_utc
 from volunteers import access, areas
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme, User
 
 from . import catalogue
-from .common import ORGANISER_ROLES, get_or_404, now, visible_area_clause
+from .common import ORGANISER_ROLES, get_or_404, visible_area_clause
 from .models import Activity
 
 MAX_CAPACITY = 10_000
@@ -145,7 +146,7 @@ def cancel_activity(session: Session, actor: User, activity_id: int, reason: str
 
     from volunteers.notifications import N_, notify
 
-    from .common import CHINA, clean_reason
+    from .common import clean_reason
     from .errors import ActivityClosed
     from .models import Attendance, Signup
 

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from honours import dashboard, leaderboards, stars
 from honours.dashboard import Table
+from ledger.rules import year_bounds
 from volunteers.models import Area, Programme, User
 
-from .common import china_year_bounds
 from .models import Activity, Attendance
 
 MINUTES_PER_HOUR = 60
@@ -30,7 +30,7 @@ def _approved():
 def hours_by_month(session: Session, programme: Programme, area: Area, year: int) -> Table:
     """Approved service hours of the programme's activities held in the area, per month: the
     hours, the volunteers served and the activities held."""
-    start, end = china_year_bounds(year)
+    start, end = year_bounds(year)
     month = dashboard.month_of(session, Activity.starts_at)
     query = (_approved()
              .add_columns(month, func.sum(Attendance.approved_minutes),
@@ -72,7 +72,7 @@ def project_candidates(session: Session, programme: Programme, year: int,
                        criteria: dict) -> list[tuple[int, str, int]]:
     """Star projects: the programme's activities by the volunteer minutes approved for them
     in the year."""
-    start, end = china_year_bounds(year)
+    start, end = year_bounds(year)
     total = func.sum(Attendance.approved_minutes)
     query = (_approved()
              .add_columns(Activity.id, Activity.title, total)

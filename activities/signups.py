@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from volunteers.models import User
 
-from .common import now, require_volunteer_in
+from .common import require_volunteer_in
 from .errors import ActivityClosed, ActivityFull, AlreadySignedUp, NotSignedUp
 from .models import Activity, Attendance, Signup
 from .planning import get_activity

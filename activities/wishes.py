@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, aliased
 
+from ledger.clock import now
 from volunteers import access, areas, programmes
 from volunteers.errors import Forbidden, Invalid, NotInYourArea
 from volunteers.models import Area, Programme, User
@@ -19,7 +20,6 @@ from .common import (
     ORGANISER_ROLES,
     clean_reason,
     get_or_404,
-    now,
     require_volunteer_in,
     visible_area_clause,
 )

@@ -31,6 +31,7 @@ import honours  # noqa: E402,F401  (the tables join the metadata)
 import ledger  # noqa: E402
 import volunteers  # noqa: E402,F401
 from ledger import ddl  # noqa: E402
+from ledger.clock import CHINA
 from reports import assessment, categories, departments, reports  # noqa: E402
 from volunteers import areas, users  # noqa: E402
 
@@ -214,7 +215,7 @@ def service_scenarios(url: str, samples: int) -> list[tuple[str, list[float]]]:
     rows = []
     with Session(engine) as session:
         reviewer = users.find_user(session, "bench_reviewer")
-        month = datetime.now(UTC).astimezone(assessment.CHINA).date().replace(day=1)
+        month = datetime.now(UTC).astimezone(CHINA).date().replace(day=1)
         first_page = reports.list_reports(session, reviewer, reports.Filter(status="submitted"))
         scenarios = (
             ("queue: submitted, first page", lambda: reports.list_reports(

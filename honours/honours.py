@@ -4,11 +4,12 @@ honours, certificates and their public verification, and special honours for dee
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from volunteers import access, programmes
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import Award, User
@@ -190,7 +191,7 @@ def give_special_honour(session: Session, actor: User, code: str, volunteer_id: 
                       errors={"volunteer_id": [f"not in {programme.area.name}"]})
     honour = SpecialHonour(programme_id=programme.id, year=year, volunteer_id=volunteer.id,
                            title=title, reason=reason[:500], award=award,
-                           created_by_id=actor.id, created_at=datetime.now(UTC))
+                           created_by_id=actor.id, created_at=now())
     session.add(honour)
     session.flush()
     return honour

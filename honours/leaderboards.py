@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from ledger import Account, AccountTotal, Entry, PostingRow
-from ledger.rules import BOOKING_TIMEZONE
+from ledger.clock import CHINA, now
 from volunteers import access, areas
 from volunteers.errors import Forbidden, Invalid
 from volunteers.models import STAFF_ROLES, Area, Programme, Team, TeamMember, User
@@ -64,7 +64,7 @@ class Board:
 
 def period_bounds(period: str, moment: datetime | None = None) -> tuple[datetime, datetime]:
     """The calendar week (from Monday), month or year holding ``moment``, in China time."""
-    local = (moment or datetime.now(UTC)).astimezone(BOOKING_TIMEZONE)
+    local = (moment or now()).astimezone(CHINA)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if period == "week":
         start = midnight - timedelta(days=local.weekday())
@@ -87,7 +87,7 @@ def earned_points(session: Session, programme: Programme, area: Area, period: st
     people = (User.active.is_(True), Area.path.startswith(area.path, autoescape=True),
               Account.owner_type == "volunteer", Account.unit == "POINT")
     if period == "year":
-        year = start.astimezone(BOOKING_TIMEZONE).year
+        year = start.astimezone(CHINA).year
         total = func.sum(AccountTotal.credited)
         query = (select(Account.owner_id, total).select_from(AccountTotal)
                  .join(Account, Account.id == AccountTotal.account_id)

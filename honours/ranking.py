@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from sqlalchemy import (
     and_,
@@ -35,8 +34,8 @@ from sqlalchemy.orm import Session, aliased
 
 import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
+from ledger.clock import CHINA, now
 from ledger.db import UtcDateTime
-from ledger.rules import BOOKING_TIMEZONE
 from volunteers import access
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
@@ -145,7 +144,7 @@ def configure(session: Session, actor: User, code: str, config: dict) -> dict:
         session.add(row)
     row.mode, row.tiers, row.min_points = config["mode"], config["tiers"], config["min_points"]
     row.counting_kinds, row.exclude_staff = config["counting_kinds"], config["exclude_staff"]
-    row.updated_at, row.updated_by_id = datetime.now(UTC), actor.id
+    row.updated_at, row.updated_by_id = now(), actor.id
     session.flush()
     return config
 
@@ -174,7 +173,7 @@ def validated_config(config: dict) -> dict:
 
 
 def china_year_now() -> int:
-    return datetime.now(UTC).astimezone(BOOKING_TIMEZONE).year
+    return now().astimezone(CHINA).year
 
 
 year_bounds = ledger.rules.year_bounds
@@ -406,7 +405,7 @@ def publish(session: Session, actor: User, code: str, year: int,
     snapshot = RankingSnapshot(
         programme_id=programme.id, year=year, config=config, ledger_entry_id=0, chain_seq=0,
         chain_hash=ledger.rules.GENESIS_HASH, eligible_count=0, ranked_count=0,
-        bonus_total_fen=0, bonus_entry_count=0, published_at=datetime.now(UTC),
+        bonus_total_fen=0, bonus_entry_count=0, published_at=now(),
         published_by_id=actor.id)
     session.add(snapshot)
     session.flush()  # the unique (programme, year) refuses a concurrent twin here

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from volunteers import access
 from volunteers.errors import Conflict, Invalid
 from volunteers.models import Area, Programme, Team, TeamMember, User
@@ -105,7 +106,7 @@ def publish_stars(session: Session, actor: User, code: str, year: int,
     if session.scalar(select(Star.id).where(Star.programme_id == programme.id,
                                             Star.year == year).limit(1)) is not None:
         raise Conflict(f"the {year} stars of {code} are already published")
-    now = datetime.now(UTC)
+    published_at = now()
     stars = []
     for subject_type, chosen in choose(session, programme, year, criteria).items():
         criterion_name = CRITERIA_NAMES.get(subject_type, subject_type)
@@ -113,7 +114,7 @@ def publish_stars(session: Session, actor: User, code: str, year: int,
             stars.append(Star(programme_id=programme.id, year=year, subject_type=subject_type,
                               subject_id=subject_id, subject_name=name[:120],
                               criterion=f"{criterion_name}_{year}", score=score, place=place,
-                              published_at=now, published_by_id=actor.id))
+                              published_at=published_at, published_by_id=actor.id))
     session.add_all(stars)
     session.flush()
     return stars

@@ -14,8 +14,9 @@ from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
 from . import ddl, rules
+from .clock import now
 from .models import ChainHead, ChainLink, Entry, UnsealedEntry
-from .service import _insert_ignoring_duplicates, now
+from .service import _insert_ignoring_duplicates
 
 MAX_SEAL_BATCH = 5000
 

@@ -10,7 +10,7 @@ formats give every account the same name and the same balance as the app:
   as ``code`` metadata on the account's declaration.
 - Amounts: ``POINT`` as integer points; ``CNY`` as yuan with exactly two decimals
   (1234 fen -> ``12.34 CNY``), which Beancount, hledger and ledger all add up exactly.
-- Dates: the day in China Standard Time (``rules.BOOKING_TIMEZONE``), the zone in which
+- Dates: the day in China Standard Time (``clock.CHINA``), the zone in which
   programmes keep their books; the exact UTC moment is kept as ``created_at`` metadata.
 
     with open("jindou.beancount", "w", encoding="utf-8") as stream:
@@ -31,8 +31,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .chain import joins_callers_transaction
+from .clock import CHINA
 from .models import Account, Entry, Posting
-from .rules import BOOKING_TIMEZONE, as_utc, timestamp_text
+from .rules import as_utc, timestamp_text
 
 FORMATS = ("beancount", "ledger", "csv")
 
@@ -151,7 +152,7 @@ def amount_text(amount: int, unit: str) -> str:
 
 def booking_date(moment: datetime) -> date:
     """The day in China Standard Time; naive moments are UTC."""
-    return as_utc(moment).astimezone(BOOKING_TIMEZONE).date()
+    return as_utc(moment).astimezone(CHINA).date()
 
 
 def _one_line(text: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from . import ddl, errors, rules
+from .clock import now
 from .models import Account
 from .service import (
     Plan,
@@ -30,7 +31,6 @@ from .service import (
     _plan,
     _post_plans,
     _result,
-    now,
 )
 from .verdicts import Verdict
 

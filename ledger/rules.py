@@ -12,8 +12,9 @@ import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 
+from .clock import CHINA
 from .errors import InvalidEntry
 
 UNITS = ("POINT", "CNY")
@@ -186,21 +187,18 @@ def chain_link(prev_hash: str, entry_id: int, entry_hash: str) -> str:
     return hashlib.sha256(f"{prev_hash}:{entry_id}:{entry_hash}".encode("ascii")).hexdigest()
 
 
-# Programmes count their year in China Standard Time (UTC+8, no daylight saving): a reward
+# Programmes count their year in China Standard Time (``clock.CHINA``, UTC+8): a reward
 # earned at 07:00 on 1 January in Chengdu belongs to the new year, not to the old one.
-BOOKING_TIMEZONE = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-
 def year_of(moment: datetime) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(BOOKING_TIMEZONE).year
+    return moment.astimezone(CHINA).year
 
 
 def year_bounds(year: int) -> tuple[datetime, datetime]:
     """The booking year in China time, as UTC moments [start, end)."""
-    start = datetime(year, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=BOOKING_TIMEZONE).astimezone(UTC)
+    start = datetime(year, 1, 1, tzinfo=CHINA).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=CHINA).astimezone(UTC)
     return start, end
 
 

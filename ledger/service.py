@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import exists, func, insert, select, text, update
 from sqlalchemy.orm import Session, aliased
 
 from . import ddl, errors, rules
+from .clock import now
 from .models import Account, AccountTotal, Entry, Posting, UnsealedEntry
 from .rules import Posting as PostingSpec
 from .verdicts import Verdict
@@ -73,10 +74,6 @@ class Plan:
             else:
                 deltas[release.account][2] += release.amount
         return deltas
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 # --- accounts -----------------------------------------------------------------------------

@@ -4,11 +4,12 @@ few vouchers taken and redeemed. Builds on ``volunteers.demo``; loading twice ad
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 import ledger
+from ledger.clock import now
 from volunteers import users
 from volunteers.demo import DEMO_PASSWORD
 
@@ -86,7 +87,7 @@ def load(session: Session) -> list[tuple[str, str, str]]:
     admin = users.find_user(session, "admin")
     if admin is None:
         return []
-    until = datetime.now(UTC) + timedelta(days=OFFER_DAYS)
+    until = now() + timedelta(days=OFFER_DAYS)
     merchants = []
     for number, (name, programme, area, address, category, star, items) in enumerate(
             MERCHANTS, start=1):

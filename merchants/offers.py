@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger import rules
+from ledger.clock import now
 from volunteers import access, areas, programmes, users
 from volunteers.errors import Conflict, Forbidden, Invalid, NotFound
 from volunteers.models import User
@@ -29,10 +30,6 @@ ADMIN = ("admin",)
 EDITABLE_FIELDS = ("title", "description", "kind", "price_points", "stock", "per_person_limit",
                    "valid_from", "valid_until", "voucher_valid_days")
 OFFER_STATUSES = ("open", "upcoming", "sold_out", "ended", "withdrawn")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_merchant(

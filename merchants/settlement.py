@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting
+from ledger.clock import CHINA, now
 from volunteers import access, programmes
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import Programme, User
@@ -37,10 +38,6 @@ MAX_FEN_PER_POINT = 10_000
 MAX_REDEMPTIONS_PER_SETTLEMENT = 100_000
 MAX_SETTLEMENTS_LISTED = 200
 ADMIN = ("admin",)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def set_rate(session: Session, actor: User, programme_code: str, fen_per_point: int,
@@ -93,8 +90,6 @@ def period_end(period: str) -> datetime:
 
 
 def previous_period(moment: datetime | None = None) -> str:
-    from .statements import CHINA
-
     local = (moment or now()).astimezone(CHINA)
     year, month = (local.year, local.month - 1) if local.month > 1 else (local.year - 1, 12)
     return f"{year:04d}-{month:02d}"

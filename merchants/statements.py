@@ -8,18 +8,17 @@ import io
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import CHINA, now
 from volunteers.errors import Invalid
 from volunteers.models import User
 
 from . import offers
 from .models import Redemption
 
-CHINA = ZoneInfo("Asia/Shanghai")
 DEFAULT_DAYS = 30
 MAX_DAYS = 731
 MAX_REDEMPTIONS_READ = 200_000
@@ -50,7 +49,7 @@ class Statement:
 
 
 def china_today() -> date:
-    return datetime.now(CHINA).date()
+    return now().astimezone(CHINA).date()
 
 
 def day_start(day: date) -> datetime:

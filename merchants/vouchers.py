@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 import ledger
 import ledger.ddl
 from ledger import Posting, rules
+from ledger.clock import now
 from volunteers import access, notifications
 from volunteers.errors import Conflict, Forbidden, NotFound
 from volunteers.models import Notification, User
@@ -51,10 +52,6 @@ class OfferClosed(Conflict):
     """The offer is not open: not yet started, ended or withdrawn."""
 
     code = "offer_closed"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def state(voucher: Voucher, moment: datetime | None = None) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting
+from ledger.clock import now
 from volunteers import access
 from volunteers.errors import Invalid, NotFound, NotInYourArea
 from volunteers.models import Area, Programme, User
@@ -22,7 +23,7 @@ from volunteers.programmes import FEN_PER_YUAN, get_programme
 
 from .errors import AlreadyPaid, AmountNotConvertible, CashOutDisabled, LimitReached
 from .models import CashOutPolicy, CashOutRequest
-from .rules import fingerprint, lock_row, month_bounds, now
+from .rules import fingerprint, lock_row, month_bounds
 
 MAX_CASH_OUT_POINTS = 10_000_000
 MAX_REFERENCE_LENGTH = 120

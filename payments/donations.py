@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting
+from ledger.clock import now
 from volunteers import access, areas
 from volunteers.errors import Invalid, NotFound, NotInYourArea
 from volunteers.models import STAFF_ROLES, Programme, User
@@ -18,7 +19,7 @@ from volunteers.programmes import get_programme
 
 from .errors import CauseNotOpen
 from .models import CAUSE_KINDS, Donation, DonationCause
-from .rules import fingerprint, lock_row, now
+from .rules import fingerprint, lock_row
 
 PUBLISHER_ROLES = ("admin", "organiser")
 MAX_TITLE_LENGTH = 120

@@ -17,13 +17,14 @@ import stripe
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 from volunteers.programmes import fund_programme, get_programme
 
 from .errors import CardFundingUnavailable, PaymentProviderError
 from .models import CardFundingSession, StripeEvent
-from .rules import lock_row, now
+from .rules import lock_row
 
 CURRENCY = "cny"
 # Stripe's smallest charge in CNY is ¥4.00; the largest we accept is a generous ceiling.

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-# Programmes count months as people in China do: from midnight of the 1st, Beijing time.
-CHINA_TIME = timezone(timedelta(hours=8))
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+from ledger.clock import CHINA
 
 
 def fingerprint(*parts) -> str:
@@ -23,7 +18,7 @@ def fingerprint(*parts) -> str:
 
 def month_bounds(at: datetime) -> tuple[datetime, datetime]:
     """The calendar month (Beijing time) holding ``at``, as UTC instants [start, end)."""
-    local = at.astimezone(CHINA_TIME)
+    local = at.astimezone(CHINA)
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + timedelta(days=32)).replace(day=1)
     return start.astimezone(UTC), end.astimezone(UTC)

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ledger.clock import CHINA
 from volunteers import access, areas
 from volunteers.models import Area, User
 
 from .models import URGENCIES, Category, CategoryGroup, Department, Report, in_area
 
-CHINA = ZoneInfo("Asia/Shanghai")
 SECONDS_PER_DAY = 86_400
 STAFF_ROLES = ("reviewer", "admin")
 MAX_HOTSPOT_ROWS = 50

@@ -15,11 +15,11 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 import ledger
+from ledger.clock import now
 from volunteers import access, areas, programmes
 from volunteers.errors import Conflict, Invalid, NotFound, Unauthorized
 from volunteers.models import Area, Programme, RoleGrant, User
 from volunteers.notifications import N_, notify
-from volunteers.users import now as utc_now
 
 from . import departments, uploads
 from .models import (
@@ -150,7 +150,7 @@ def file_report(
         check_anonymous(draft)
     uploads.check_count(photos, video)
     stored = uploads.store(storage_dir, photos, video)
-    moment = utc_now()
+    moment = now()
     report = Report(
         category=category, area=area, area_path=area.path, responsible_area_id=area.id,
         programme=paying_programme(session, area), reporter_id=actor.id if actor else None,
@@ -277,7 +277,7 @@ def narrowed(session: Session, query, wanted: Filter):
         area = areas.get_area(session, wanted.area_code)
         query = query.where(in_area(area.path))
     if wanted.overdue_only:
-        query = query.where(overdue_clause(utc_now()))
+        query = query.where(overdue_clause(now()))
     return query
 
 
@@ -339,7 +339,7 @@ def verify(session: Session, actor: User, report_id: int,
     if request_key and report.verify_request_key == request_key:
         return report
     require_status(report, "submitted")
-    moment = utc_now()
+    moment = now()
     points = reward_points(session, report)
     if points and report.programme is not None and report.reporter is not None:
         report.reward_entry_id = programmes.reward(
@@ -395,7 +395,7 @@ def reject(session: Session, actor: User, report_id: int, reason: str) -> Report
     report = locked(session, actor, report_id)
     require_reviewer(session, actor, report)
     require_status(report, "submitted")
-    moment = utc_now()
+    moment = now()
     report.status, report.reject_reason, report.escalate_at = "rejected", reason, None
     report.first_feedback_at = report.first_feedback_at or moment
     record(session, report, "rejected", actor, reason, moment)
@@ -417,7 +417,7 @@ def dispatch(session: Session, actor: User, report_id: int, department_code: str
     hours = deadline_hours or report.category.deadline_hours
     if not 0 < hours <= 24 * 365:
         raise Invalid("bad deadline", errors={"deadline_hours": ["1 to 8760"]})
-    moment = utc_now()
+    moment = now()
     report.status, report.department, report.dispatched_at = "dispatched", department, moment
     report.deadline_at = report.escalate_at = moment + timedelta(hours=hours)
     record(session, report, "dispatched", actor, department.name, moment)
@@ -431,7 +431,7 @@ def start(session: Session, actor: User, report_id: int, note: str | None = None
     report = locked(session, actor, report_id)
     require_handler(session, actor, report)
     require_status(report, "dispatched")
-    moment = utc_now()
+    moment = now()
     report.status, report.started_at = "in_progress", moment
     record(session, report, "started", actor, note, moment)
     tell(session, report, N_("%(department)s has started handling your report #%(id)s."),
@@ -444,7 +444,7 @@ def resolve(session: Session, actor: User, report_id: int, resolution: str) -> R
     report = locked(session, actor, report_id)
     require_handler(session, actor, report)
     require_status(report, "dispatched", "in_progress")
-    moment = utc_now()
+    moment = now()
     report.status, report.resolved_at, report.resolution = "resolved", moment, resolution
     report.resolved_on_time = moment <= report.deadline_at
     report.handling_seconds = int((moment - report.dispatched_at).total_seconds())
@@ -459,7 +459,7 @@ def close(session: Session, actor: User, report_id: int, note: str | None = None
     report = locked(session, actor, report_id)
     require_reviewer(session, actor, report)
     require_status(report, "resolved")
-    moment = utc_now()
+    moment = now()
     report.status, report.closed_at = "closed", moment
     record(session, report, "closed", actor, note, moment)
     tell(session, report, N_("Your report #%(id)s is closed. Thank you for acting!"), {})
@@ -473,7 +473,7 @@ def mark_false(session: Session, actor: User, report_id: int, reason: str) -> Re
     report = locked(session, actor, report_id)
     require_reviewer(session, actor, report)
     require_status(report, "verified", "dispatched", "in_progress", "resolved", "closed")
-    moment = utc_now()
+    moment = now()
     if report.reward_entry_id is not None:
         try:
             report.claw_back_entry_id = programmes.claw_back(
@@ -505,7 +505,7 @@ def escalate_overdue(session: Session, moment: datetime | None = None,
     the higher level a fresh period. Safe from cron: each step is
     a conditional UPDATE on the level it read, so a second run, or one running at the same
     moment, finds nothing left to do for that report."""
-    moment = moment or utc_now()
+    moment = moment or now()
     due = session.execute(
         select(Report.id, Report.escalation_level)
         .where(Report.escalate_at <= moment, Report.status.in_(OPEN_STATUSES))

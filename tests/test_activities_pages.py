@@ -14,7 +14,7 @@ from PIL import Image
 from pyzbar.pyzbar import decode
 
 from activities import checkin
-from activities.common import CHINA
+from ledger.clock import CHINA
 from tests.activities_support import build_scene, jpeg_with_gps
 from tests.test_pages import login, post_form, text_of
 

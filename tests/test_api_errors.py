@@ -1,6 +1,9 @@
 """Every way the API refuses: the status, the CONTRACT's ``code``, and a ledger left exactly
 as it was."""
 
+import inspect
+import re
+
 import pytest
 
 import ledger
@@ -390,6 +393,24 @@ def test_an_award_on_an_unfunded_programme_is_budget_exhausted(app, api, world):
 
 
 # --- idempotency ---------------------------------------------------------------------------------
+
+def test_every_endpoint_taking_an_idempotency_key_replays_through_one_mechanism(app):
+    """One mechanism (web/api/idempotency.py, run_once) for every endpoint whose OpenAPI
+    operation declares the Idempotency-Key header."""
+    document = app.test_client().get("/api/v1/openapi.json").get_json()
+    declared = {(path, method.upper()) for path, item in document["paths"].items()
+                for method, operation in item.items() if isinstance(operation, dict)
+                if any(p.get("name") == "Idempotency-Key" for p in operation.get("parameters", []))}
+    assert len(declared) >= 15
+    views = {}
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+        for method in rule.methods:
+            views[(path, method)] = app.view_functions[rule.endpoint]
+    without = [f"{method} {path}" for path, method in sorted(declared)
+               if "run_once(" not in inspect.getsource(inspect.unwrap(views[(path, method)]))]
+    assert without == []
+
 
 def test_funding_retried_with_the_same_key_and_body_returns_the_first(app, api, world):
     headers = {"Idempotency-Key": "fund-2026-01"}

@@ -12,8 +12,8 @@ import pytest
 
 from activities import hours
 from honours import dashboard, leaderboards, ranking, stars
+from ledger.clock import CHINA
 from reports import reports
-from reports.assessment import CHINA
 from tests.activities_support import build_scene, make_activity, recent_start
 from tests.merchants_support import OFFER_PRICE_POINTS, build_shops_in_app
 from tests.reports_support import DAFENG, build_reports_world

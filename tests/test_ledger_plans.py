@@ -18,7 +18,7 @@ START = datetime(2024, 3, 1, 9, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def frozen(monkeypatch):
-    monkeypatch.setattr(ledger.service, "now", lambda: START)
+    monkeypatch.setattr(ledger.clock, "source", lambda: START)
     return START
 
 

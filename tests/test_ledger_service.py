@@ -14,7 +14,7 @@ START = datetime(2024, 3, 1, 9, 0, 0, tzinfo=UTC)
 
 
 class Clock:
-    """Stands in for ``ledger.service.now`` so entries carry chosen moments."""
+    """Stands in for ``ledger.clock.source`` so entries carry chosen moments."""
 
     def __init__(self, moment: datetime):
         self.moment = moment
@@ -30,7 +30,7 @@ class Clock:
 @pytest.fixture
 def clock(monkeypatch):
     clock = Clock(START)
-    monkeypatch.setattr(ledger.service, "now", clock)
+    monkeypatch.setattr(ledger.clock, "source", clock)
     return clock
 
 

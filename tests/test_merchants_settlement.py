@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import ledger
+from ledger.clock import CHINA
 from merchants import settlement, vouchers
 from merchants.models import Redemption, Settlement, Voucher
-from merchants.statements import CHINA
 from tests.merchants_support import OFFER_PRICE_POINTS, RIDER_POINTS, build_shops_in_app
 from tests.web_support import PASSWORD, csrf_token
 from volunteers import users
@@ -203,17 +203,17 @@ def test_the_pages_take_show_cancel_redeem_and_settle(app, world, shops):
     sign_in(till, "till")
     till_page = till.get("/till").get_data(as_text=True)
     token = re.search(r'data-csrf="([^"]+)"', till_page).group(1)
-    answer = till.post("/till/redeem", json={"code": code, "scan_id": "s1"},
-                       headers={"X-CSRFToken": token})
+    answer = till.post("/till/redeem", json={"code": code},
+                       headers={"X-CSRFToken": token, "Idempotency-Key": "s1"})
     assert answer.status_code == 200 and answer.get_json()["ok"] is True
     assert "核销成功" in answer.get_json()["message"]
-    retry = till.post("/till/redeem", json={"code": code, "scan_id": "s1"},
-                      headers={"X-CSRFToken": token})
+    retry = till.post("/till/redeem", json={"code": code},
+                      headers={"X-CSRFToken": token, "Idempotency-Key": "s1"})
     assert retry.status_code == 200
-    second = till.post("/till/redeem", json={"code": code, "scan_id": "s2"},
-                       headers={"X-CSRFToken": token})
+    second = till.post("/till/redeem", json={"code": code},
+                       headers={"X-CSRFToken": token, "Idempotency-Key": "s2"})
     assert second.status_code == 409 and "已核销过" in second.get_json()["message"]
-    no_csrf = till.post("/till/redeem", json={"code": code, "scan_id": "s3"})
+    no_csrf = till.post("/till/redeem", json={"code": code}, headers={"Idempotency-Key": "s3"})
     assert no_csrf.status_code == 400
     statement = till.get("/merchant/statement.csv?by=month")
     assert statement.mimetype == "text/csv"
@@ -231,6 +231,32 @@ def test_the_pages_take_show_cancel_redeem_and_settle(app, world, shops):
         "csrf_token": csrf_token(desk), "settle-period": LAST_MONTH,
         "settle-request_key": "r1"})
     assert run.status_code == 302
+
+
+def test_the_till_page_and_the_api_redeem_through_one_adapter(app, shops):
+    """A scan keeps one Idempotency-Key whichever way it reaches the server: retried through
+    the API after the till page redeemed it, it answers the first redemption again."""
+    from tests.web_support import ApiClient
+
+    api = ApiClient(app)
+    voucher = api.post(f"/offers/{shops.offer}/vouchers", as_="rider").get_json()
+    till = app.test_client()
+    sign_in(till, "till")
+    token = re.search(r'data-csrf="([^"]+)"', till.get("/till").get_data(as_text=True)).group(1)
+    page = till.post("/till/redeem", json={"code": voucher["short_code"]},
+                     headers={"X-CSRFToken": token, "Idempotency-Key": "scan-7"})
+    assert page.status_code == 200 and page.get_json()["id"] == voucher["id"]
+    again = api.post("/vouchers/redeem", as_="till", json={"code": voucher["short_code"]},
+                     headers={"Idempotency-Key": "scan-7"})
+    assert again.status_code == 200
+    assert again.get_json()["id"] == voucher["id"]
+    assert again.get_json()["price_points"] == page.get_json()["price_points"]
+    other = api.post("/vouchers/redeem", as_="till", json={"code": voucher["short_code"]},
+                     headers={"Idempotency-Key": "scan-8"})
+    assert other.status_code == 409 and other.get_json()["code"] == "voucher_already_redeemed"
+    # The page checks the payload as the API does: no code is a validation error.
+    empty = till.post("/till/redeem", json={"code": ""}, headers={"X-CSRFToken": token})
+    assert empty.status_code == 422 and empty.get_json()["code"] == "validation_error"
 
 
 def test_the_till_is_rate_limited(make_app, world):

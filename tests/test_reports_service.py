@@ -17,6 +17,7 @@ from PIL import Image
 from sqlalchemy import select
 
 import ledger
+from ledger.clock import CHINA, now
 from reports import assessment, reports, uploads
 from reports.models import Report
 from reports.uploads import Upload
@@ -204,7 +205,7 @@ def test_overdue_reports_escalate_one_level_at_a_time_and_only_once(ctx):
 def test_concurrent_escalation_runs_escalate_each_report_once(ctx):
     session, _world, _people, _storage = ctx
     ids = [file(ctx).id for _ in range(8)]
-    later = reports.utc_now() + timedelta(hours=13)
+    later = now() + timedelta(hours=13)
     engine = session.get_bind()
     results, barrier = [], threading.Barrier(4)
 
@@ -263,7 +264,7 @@ def test_the_monthly_assessment(ctx):
     reports.resolve(session, reviewer, late.id, "已修复")
     reports.close(session, reviewer, done.id)
     session.commit()
-    today = reports.utc_now().astimezone(assessment.CHINA).date().replace(day=1)
+    today = now().astimezone(CHINA).date().replace(day=1)
     result = assessment.monthly_report(session, reviewer, None, today)
     assert result.totals["all"] == 3
     assert result.totals["closed"] == 1 and result.totals["submitted"] == 1

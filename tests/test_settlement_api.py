@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from merchants.statements import CHINA
+from ledger.clock import CHINA
 from tests.merchants_support import OFFER_PRICE_POINTS, build_shops_in_app
 from tests.test_merchants_settlement import LAST_MONTH, balances, into_last_month, redeem_two
 from tests.web_support import BUDGET_POINTS, ledger_snapshot

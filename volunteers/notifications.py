@@ -7,9 +7,10 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
+
 from .errors import Invalid
 from .models import Notification
-from .users import now
 
 MAX_MESSAGE_LENGTH = 300
 MAX_LINK_LENGTH = 300

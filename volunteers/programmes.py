@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 import ledger
 from ledger import Posting
+from ledger.clock import now
 
 from . import access, areas
 from .errors import BudgetExhausted, Conflict, Forbidden, Invalid, NotFound
 from .models import STAFF_ROLES, Award, Programme, User
-from .users import get_user, now
+from .users import get_user
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEFAULT_APPROVAL_THRESHOLD_POINTS = 500

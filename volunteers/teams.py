@@ -6,10 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
+
 from . import access, areas
 from .errors import Conflict, Forbidden, Invalid, NotFound
 from .models import Team, TeamMember, User
-from .users import get_user, now
+from .users import get_user
 
 TEAM_ROLES = ("organiser", "admin")
 MAX_TEAM_NAME_LENGTH = 120

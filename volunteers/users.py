@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 import ledger
+from ledger.clock import now
 
 from . import areas
 from .errors import Conflict, Invalid, NotFound, Unauthorized
@@ -19,10 +20,6 @@ from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password,
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 TOKEN_LIFETIME = timedelta(days=30)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def create_user(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from honours import honours
 from honours.dashboard import Table
 from honours.models import RankingRow, RankingSnapshot
-from ledger.rules import BOOKING_TIMEZONE
+from ledger.clock import CHINA
 from volunteers.models import User
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -27,7 +27,7 @@ RANKING_COLUMNS = [("position", "Position"), ("rank", "Rank"), ("volunteer_id", 
 
 def _cell(value):
     if isinstance(value, datetime):
-        return value.astimezone(BOOKING_TIMEZONE).strftime("%Y-%m-%d %H:%M:%S")
+        return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
     return value
 
 

@@ -1,18 +1,19 @@
 """Open311 GeoReport v2 under /open311/v2 (CONTRACT section 5): civic apps list the report
 categories as services, read service requests and post new ones with an API key (a Jindou API
 token). Every resource answers as .json or .xml; errors are the spec's list of
-{code, description}. What is public never names or reaches the reporter."""
+{code, description}. What is public never names or reaches the reporter. Which reports a
+query reaches, and how their states read, is the domain's: ``reports/open311.py``."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ElementTree
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, Response, json, request, url_for
-from sqlalchemy import or_, select
 from werkzeug.exceptions import HTTPException
 
-from reports import categories, reports
+from ledger.clock import now
+from reports import categories, open311, reports
 from reports.models import Category, Report
 from volunteers import access, users
 from volunteers.errors import DomainError
@@ -24,10 +25,6 @@ from .transactions import commit
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
 FORMATS = {"json": "application/json", "xml": "text/xml"}
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
-DEFAULT_WINDOW = timedelta(days=90)
-MAX_REQUESTS = 1000
-PUBLIC_STATUSES = ("verified", "dispatched", "in_progress", "resolved", "closed")
-CLOSED_STATUSES = ("resolved", "closed", "rejected")
 
 
 class Open311Error(Exception):
@@ -114,7 +111,7 @@ def moment(value: datetime | None) -> str | None:
 @bp.route("/discovery.<fmt>")
 def discovery(fmt):
     endpoint = {"specification": SPECIFICATION, "url": request.url_root + "open311/v2",
-                "changeset": moment(reports.utc_now().replace(microsecond=0)),
+                "changeset": moment(now().replace(microsecond=0)),
                 "type": "production", "formats": list(FORMATS.values())}
     payload = {"changeset": endpoint["changeset"], "contact": "jindou",
                "key_service": url_for("pages.volunteers.login", _external=True),
@@ -138,8 +135,7 @@ def services(fmt):
 
 @bp.route("/services/<code>.<fmt>")
 def service_definition(code, fmt):
-    category = db.session.scalar(select(Category).where(Category.code == code,
-                                                        Category.active.is_(True)))
+    category = open311.active_category(db.session, code)
     if category is None:
         raise Open311Error(404, f"no service {code}")
     return render(fmt, {"service_code": category.code, "attributes": []},
@@ -149,25 +145,11 @@ def service_definition(code, fmt):
 # --- service requests ----------------------------------------------------------------------
 
 
-def open311_status(report: Report) -> str:
-    return "closed" if report.status in CLOSED_STATUSES else "open"
-
-
-def status_notes(report: Report) -> str | None:
-    if report.resolution:
-        return report.resolution
-    if report.reject_reason:
-        return report.reject_reason
-    if report.department is not None:
-        return f"已交由{report.department.name}处理"
-    return None
-
-
 def request_record(report: Report) -> dict:
     """A service request as the public sees it: no reporter, no phone, no photos."""
     return {
-        "service_request_id": str(report.id), "status": open311_status(report),
-        "status_notes": status_notes(report), "service_name": report.category.name,
+        "service_request_id": str(report.id), "status": open311.open311_status(report),
+        "status_notes": open311.status_notes(report), "service_name": report.category.name,
         "service_code": report.category.code, "description": report.description,
         "agency_responsible": report.department.name if report.department else None,
         "service_notice": None, "requested_datetime": moment(report.created_at),
@@ -195,53 +177,31 @@ def listed(name: str) -> list[str]:
     return [part.strip() for part in request.args.get(name, "").split(",") if part.strip()]
 
 
-def visible_to_key(query):
-    """Public requests, plus the key holder's own (any state) when an api_key is given."""
-    holder = key_holder(required=False)
-    clause = Report.status.in_(PUBLIC_STATUSES)
-    if holder is not None:
-        clause = or_(clause, Report.reporter_id == holder.id)
-    return query.where(clause)
-
-
-def request_filters(query):
+def request_filters() -> open311.RequestFilters:
     ids = listed("service_request_id")
     if ids:
         if not all(part.isdigit() for part in ids):
             raise Open311Error(400, "service_request_id must be numbers")
-        return query.where(Report.id.in_([int(part) for part in ids]))
-    codes = listed("service_code")
-    if codes:
-        query = query.join(Category).where(Category.code.in_(codes))
+        return open311.RequestFilters(ids=[int(part) for part in ids])
     statuses = listed("status")
     if any(s not in ("open", "closed") for s in statuses):
         raise Open311Error(400, "status is open or closed")
-    if statuses == ["open"]:
-        query = query.where(Report.status.not_in(CLOSED_STATUSES))
-    elif statuses == ["closed"]:
-        query = query.where(Report.status.in_(CLOSED_STATUSES))
-    start, end = parse_moment("start_date"), parse_moment("end_date")
-    if start is None and end is None:
-        start = reports.utc_now() - DEFAULT_WINDOW
-    if start is not None:
-        query = query.where(Report.created_at >= start)
-    if end is not None:
-        query = query.where(Report.created_at <= end)
-    return query
+    return open311.RequestFilters(
+        codes=listed("service_code"), status=statuses[0] if len(statuses) == 1 else None,
+        start=parse_moment("start_date"), end=parse_moment("end_date"))
 
 
 @bp.route("/requests.<fmt>", methods=["GET"])
 def list_requests(fmt):
     if fmt not in FORMATS:
         raise Open311Error(404, f"unknown format {fmt}; use json or xml")
-    query = request_filters(visible_to_key(select(Report)))
-    rows = db.session.scalars(query.order_by(Report.created_at.desc()).limit(MAX_REQUESTS))
+    rows = open311.service_requests(db.session, key_holder(required=False), request_filters())
     return render(fmt, [request_record(r) for r in rows], "service_requests", "request")
 
 
 @bp.route("/requests/<int:report_id>.<fmt>", methods=["GET"])
 def get_request(report_id, fmt):
-    report = db.session.scalar(visible_to_key(select(Report).where(Report.id == report_id)))
+    report = open311.service_request(db.session, key_holder(required=False), report_id)
     if report is None:
         raise Open311Error(404, f"no service request {report_id}")
     return render(fmt, [request_record(report)], "service_requests", "request")

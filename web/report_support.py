@@ -8,9 +8,9 @@ from pathlib import Path
 
 from flask import current_app, url_for
 
+from ledger.clock import now
 from reports import reports, uploads
 from reports.models import Report, ReportMedia
-from volunteers.users import now
 
 from .extensions import db
 

@@ -12,8 +12,7 @@ from ..auth import actor_required, current_actor
 from ..extensions import db, limiter
 from ..pages.activities import checkin_key, checkin_limit, checkin_limit_key, checkin_url, qr_png
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER
-from .replay import run_once
+from .idempotency import IDEMPOTENT, run_once
 from .schemas.activities import (
     ActivityCategorySchema,
     ActivityCreateSchema,
@@ -42,8 +41,6 @@ from .schemas.common import ErrorSchema
 
 blp = Blueprint("activities", __name__, url_prefix="/api/v1",
                 description="Activities, check-in by rotating QR, service hours")
-IDEMPOTENCY_DOC = [{"in": "header", "name": name, **spec}
-                   for name, spec in IDEMPOTENCY_HEADER.items()]
 
 
 @blp.route("/activity-categories", methods=["GET"])
@@ -184,7 +181,7 @@ def attendances(activity_id):
 @blp.response(200, ApprovalSchema)
 @blp.alt_response(409, schema=ErrorSchema,
                   description="hours_already_approved, hours_not_ready, budget_exhausted")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def approve_hours(payload, activity_id):
     """Approve in bulk and pay at the programme's hourly rate; ``adjustments`` set other
     minutes with a reason (recorded as amendments)."""

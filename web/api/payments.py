@@ -2,7 +2,6 @@
 
 from types import SimpleNamespace
 
-from flask import request as http_request
 from flask_smorest import Blueprint
 
 from payments import cash_out, donations, funding
@@ -12,7 +11,7 @@ from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..pages.payments import card_urls, stripe_settings
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, request_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.payments import (
     CardFundingRequestSchema,
@@ -32,7 +31,6 @@ from .schemas.payments import (
 blp = Blueprint("payments", __name__, url_prefix="/api/v1",
                 description="Donations to causes, cash-out of points, card funding")
 
-IDEMPOTENT = [{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()]
 
 
 # --- causes and donations -------------------------------------------------------------------
@@ -93,11 +91,13 @@ def close_cause(cause_id):
 def donate_to_cause(payload, cause_id):
     """Donate points from my wallet to a cause, at most what it still needs."""
     actor = current_actor()
-    donation = donations.donate(db.session, actor, payload["amount_points"],
-                                idempotency_key(actor, "donation"), cause_id=cause_id,
-                                message=payload.get("message"))
-    commit()
-    return donation
+
+    def work():
+        return DonationSchema().dump(donations.donate(
+            db.session, actor, payload["amount_points"], idempotency_key(actor, "donation"),
+            cause_id=cause_id, message=payload.get("message")))
+
+    return run_once(actor, "donation", payload, work, status=201)
 
 
 @blp.route("/programmes/<code>/donations", methods=["POST"])
@@ -110,11 +110,13 @@ def donate_to_cause(payload, cause_id):
 def donate_to_programme(payload, code):
     """Donate points from my wallet to the programme's donations pool (转赠)."""
     actor = current_actor()
-    donation = donations.donate(db.session, actor, payload["amount_points"],
-                                idempotency_key(actor, "donation"), programme_code=code,
-                                message=payload.get("message"))
-    commit()
-    return donation
+
+    def work():
+        return DonationSchema().dump(donations.donate(
+            db.session, actor, payload["amount_points"], idempotency_key(actor, "donation"),
+            programme_code=code, message=payload.get("message")))
+
+    return run_once(actor, "donation", payload, work, status=201)
 
 
 @blp.route("/me/donations", methods=["GET"])
@@ -164,10 +166,13 @@ def request_cash_out(payload, code):
     """Exchange points for money at the programme's rate (fen = points × 100 / rate); the
     amount must convert to whole fen."""
     actor = current_actor()
-    request = cash_out.request_cash_out(db.session, actor, code, payload["amount_points"],
-                                        idempotency_key(actor, "cash_out"))
-    commit()
-    return request
+
+    def work():
+        return CashOutSchema().dump(cash_out.request_cash_out(
+            db.session, actor, code, payload["amount_points"],
+            idempotency_key(actor, "cash_out")))
+
+    return run_once(actor, "cash_out", payload, work, status=201)
 
 
 @blp.route("/me/cash-outs", methods=["GET"])
@@ -204,12 +209,14 @@ def mark_paid(payload, request_id):
     """Record that the money was paid out of band, with its transfer reference. A retry with
     the same Idempotency-Key and reference answers as the first time."""
     actor = current_actor()
-    key = None
-    if http_request.headers.get("Idempotency-Key"):
-        key = idempotency_key(actor, f"cash_out_paid:{request_id}")
-    paid = cash_out.mark_paid(db.session, actor, request_id, payload["payout_reference"], key)
-    commit()
-    return paid
+    purpose = f"cash_out_paid:{request_id}"
+
+    def work():
+        return CashOutSchema().dump(cash_out.mark_paid(
+            db.session, actor, request_id, payload["payout_reference"],
+            request_key(actor, purpose)))
+
+    return run_once(actor, purpose, payload, work)
 
 
 # --- card funding ---------------------------------------------------------------------------
@@ -228,10 +235,12 @@ def start_card_funding(payload, code):
     to the fund); the payer is recorded with the session."""
     actor = current_actor()
     success_url, cancel_url = card_urls(code)
-    session = funding.start_card_funding(
-        db.session, actor, stripe_settings(), code, payload["amount_fen"],
-        payload.get("sponsor_name", ""), success_url=success_url, cancel_url=cancel_url,
-        request_key=idempotency_key(actor, f"card:{code}:{payload['amount_fen']}"),
-    )
-    commit()
-    return session
+    purpose = f"card:{code}:{payload['amount_fen']}"
+
+    def work():
+        return CardFundingSchema().dump(funding.start_card_funding(
+            db.session, actor, stripe_settings(), code, payload["amount_fen"],
+            payload.get("sponsor_name", ""), success_url=success_url, cancel_url=cancel_url,
+            request_key=idempotency_key(actor, purpose)))
+
+    return run_once(actor, purpose, payload, work, status=201)

@@ -7,7 +7,7 @@ from volunteers.errors import NotInYourArea
 from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.volunteers import (
     AwardDecisionSchema,
@@ -77,17 +77,17 @@ def get_programme(code):
 @actor_required("admin")
 @blp.arguments(FundingRequestSchema)
 @blp.response(201, FundingSchema)
-@blp.doc(parameters=[{"in": "header", "name": name, **spec}
-                     for name, spec in IDEMPOTENCY_HEADER.items()])
+@blp.doc(parameters=IDEMPOTENT)
 def fund(payload, code):
     """Record money received: the fund grows by amount_fen, the budget by the rate."""
     actor = current_actor()
-    funding = programmes.fund_programme(
-        db.session, actor, code, payload["amount_fen"], payload["source"],
-        idempotency_key(actor, f"funding:{code}"),
-    )
-    commit()
-    return funding
+
+    def work():
+        return FundingSchema().dump(programmes.fund_programme(
+            db.session, actor, code, payload["amount_fen"], payload["source"],
+            idempotency_key(actor, f"funding:{code}")))
+
+    return run_once(actor, f"funding:{code}", payload, work, status=201)
 
 
 @blp.route("/programmes/<code>/awards", methods=["POST"])
@@ -95,18 +95,18 @@ def fund(payload, code):
 @blp.arguments(AwardRequestSchema)
 @blp.response(201, AwardSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="budget_exhausted, idempotency_conflict")
-@blp.doc(parameters=[{"in": "header", "name": name, **spec}
-                     for name, spec in IDEMPOTENCY_HEADER.items()])
+@blp.doc(parameters=IDEMPOTENT)
 def award(payload, code):
     """A manual award from the budget. Above the programme's threshold its status is
     awaiting_approval until a second administrator approves it."""
     actor = current_actor()
-    result = programmes.request_award(
-        db.session, actor, code, payload["volunteer_id"], payload["amount_points"],
-        payload["reason"], idempotency_key(actor, "award"),
-    )
-    commit()
-    return result
+
+    def work():
+        return AwardSchema().dump(programmes.request_award(
+            db.session, actor, code, payload["volunteer_id"], payload["amount_points"],
+            payload["reason"], idempotency_key(actor, "award")))
+
+    return run_once(actor, "award", payload, work, status=201)
 
 
 @blp.route("/awards", methods=["GET"])

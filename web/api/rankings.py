@@ -10,7 +10,7 @@ from volunteers.programmes import get_programme
 from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..transactions import commit
-from . import idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.honours import (
     LeaderboardArgsSchema,
@@ -90,15 +90,19 @@ def get_ranking(args, code, year):
 @actor_required("admin")
 @blp.arguments(SpecialHonourRequestSchema)
 @blp.response(201, SpecialHonourSchema)
+@blp.doc(parameters=IDEMPOTENT)
 def special_honour(payload, code):
     """A named honour for a deed (见义勇为 ...) with a reason; points above the programme's
     threshold wait for a second administrator, as any manual award."""
     actor = current_actor()
-    honour = honours.give_special_honour(
-        db.session, actor, code, payload["volunteer_id"], payload["year"], payload["title"],
-        payload["reason"], payload["amount_points"], idempotency_key(actor, "special-honour"))
-    commit()
-    return honour
+
+    def work():
+        return SpecialHonourSchema().dump(honours.give_special_honour(
+            db.session, actor, code, payload["volunteer_id"], payload["year"], payload["title"],
+            payload["reason"], payload["amount_points"],
+            idempotency_key(actor, "special-honour")))
+
+    return run_once(actor, "special-honour", payload, work, status=201)
 
 
 @blp.route("/programmes/<code>/leaderboards", methods=["GET"])

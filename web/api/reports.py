@@ -13,7 +13,7 @@ from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..report_support import draft_from, media_path, report_view, upload_dir, uploads_from
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.reports import (
     CategorySchema,
@@ -29,10 +29,6 @@ from .schemas.reports import (
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1",
                 description="Incident reports (随手拍): filing, review, dispatch, handling")
-
-
-def idempotency_parameters():
-    return [{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()]
 
 
 @blp.route("/report-categories", methods=["GET"])
@@ -106,15 +102,18 @@ def get_media(report_id, media_id):
 @actor_required("reviewer", "admin")
 @blp.response(200, ReportSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="conflict, budget_exhausted")
-@blp.doc(parameters=idempotency_parameters())
+@blp.doc(parameters=IDEMPOTENT)
 def verify(report_id):
     """Accept the report and pay the reporter the category's points, once. A retry with the
     same Idempotency-Key answers the first result; another verify is 409 conflict."""
     actor = current_actor()
-    report = reports.verify(db.session, actor, report_id,
-                            idempotency_key(actor, f"report-verify:{report_id}"))
-    commit()
-    return report_view(report, actor)
+
+    def work():
+        report = reports.verify(db.session, actor, report_id,
+                                idempotency_key(actor, f"report-verify:{report_id}"))
+        return ReportSchema().dump(report_view(report, actor))
+
+    return run_once(actor, f"report-verify:{report_id}", {}, work)
 
 
 @blp.route("/reports/<int:report_id>/reject", methods=["POST"])

@@ -11,8 +11,7 @@ from merchants import settlement
 from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER
-from .replay import run_once
+from .idempotency import IDEMPOTENT, run_once
 from .schemas.common import ErrorSchema
 from .schemas.merchants import (
     RateRequestSchema,
@@ -27,7 +26,6 @@ from .schemas.merchants import (
 blp = Blueprint("settlements", __name__, url_prefix="/api/v1",
                 description="Settlement of merchants' accepted points in CNY, and the rates")
 
-IDEMPOTENT = [{"in": "header", "name": name, **spec} for name, spec in IDEMPOTENCY_HEADER.items()]
 
 
 

@@ -12,14 +12,12 @@ from merchants import vouchers as voucher_service
 from ..auth import actor_required, current_actor
 from ..extensions import db, limiter
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER, idempotency_key
+from .idempotency import IDEMPOTENT, idempotency_key, run_once
 from .schemas.common import ErrorSchema
 from .schemas.merchants import RedeemSchema, RedemptionSchema, VoucherArgsSchema, VoucherSchema
 
 blp = Blueprint("vouchers", __name__, url_prefix="/api/v1",
                 description="Vouchers: take an offer, show the QR, redeem at the till")
-IDEMPOTENCY_DOC = [{"in": "header", "name": name, **spec}
-                   for name, spec in IDEMPOTENCY_HEADER.items()]
 QR_CACHE_SECONDS = 3600
 
 
@@ -72,15 +70,19 @@ def redemption_view(redeemed: voucher_service.Redeemed) -> dict:
 @blp.response(201, VoucherSchema)
 @blp.alt_response(409, schema=ErrorSchema,
                   description="out_of_stock, limit_reached, insufficient_points, offer_closed")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def take_offer(offer_id):
     """Take an offer: a voucher holding its price on your wallet until redeemed, cancelled
     or expired."""
     actor = current_actor()
-    voucher, _created = voucher_service.issue_voucher(
-        db.session, actor, offer_id, idempotency_key=idempotency_key(actor, f"take:{offer_id}"))
-    commit()
-    return voucher_view(voucher)
+
+    def work():
+        voucher, _created = voucher_service.issue_voucher(
+            db.session, actor, offer_id,
+            idempotency_key=idempotency_key(actor, f"take:{offer_id}"))
+        return VoucherSchema().dump(voucher_view(voucher))
+
+    return run_once(actor, f"take:{offer_id}", {}, work, status=201)
 
 
 @blp.route("/vouchers", methods=["GET"])
@@ -132,15 +134,24 @@ def qr_svg(voucher_id):
 @blp.alt_response(403, schema=ErrorSchema, description="voucher_wrong_merchant")
 @blp.alt_response(409, schema=ErrorSchema,
                   description="voucher_already_redeemed, voucher_expired, idempotency_conflict")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def redeem(payload):
     """A merchant's till redeems a voucher by its token or short code, exactly once."""
     actor = current_actor()
-    redeemed = voucher_service.redeem_voucher(
-        db.session, actor, payload["code"], key=voucher_key(),
-        idempotency_key=idempotency_key(actor, "redeem"))
-    commit()
-    return redemption_view(redeemed)
+
+    def work():
+        return RedemptionSchema().dump(redemption_view(redeem_scan(actor, payload)))
+
+    return run_once(actor, "redeem", payload, work)
+
+
+def redeem_scan(actor, payload) -> voucher_service.Redeemed:
+    """The one way a till redeems, from this endpoint or the till page (``/till``): the same
+    payload check (``RedeemSchema``, a ``ValidationError`` when it fails), the same
+    Idempotency-Key scheme and the same service call. The caller commits."""
+    code = RedeemSchema().load(payload if isinstance(payload, dict) else {})["code"]
+    return voucher_service.redeem_voucher(db.session, actor, code, key=voucher_key(),
+                                          idempotency_key=idempotency_key(actor, "redeem"))
 
 
 @blp.route("/vouchers/<int:voucher_id>/cancel", methods=["POST"])

@@ -6,16 +6,16 @@ from flask import request, send_file
 from flask_smorest import Blueprint
 
 from activities import daily, wishes
-from activities.common import china_day, now
+from activities.common import china_day
 from activities.photos import MAX_PHOTOS
 from activities.wishes import WishDraft
+from ledger.clock import now
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..pages.activities import photo_file, uploaded_photos
 from ..transactions import commit
-from . import IDEMPOTENCY_HEADER
-from .replay import run_once
+from .idempotency import IDEMPOTENT, run_once
 from .schemas.activities import (
     ClaimSchema,
     DailyCheckinSchema,
@@ -30,8 +30,6 @@ from .schemas.common import ErrorSchema
 
 blp = Blueprint("wishes", __name__, url_prefix="/api/v1",
                 description="Micro-wishes and the daily check-in")
-IDEMPOTENCY_DOC = [{"in": "header", "name": name, **spec}
-                   for name, spec in IDEMPOTENCY_HEADER.items()]
 
 
 @blp.route("/wishes", methods=["GET"])
@@ -107,7 +105,7 @@ def fulfil(form, wish_id):
 @actor_required("organiser", "admin")
 @blp.response(200, WishSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="wish_wrong_state, budget_exhausted")
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def confirm(wish_id):
     """Confirm a fulfilled wish: the claimer (a team's leader) is paid and notified."""
     actor = current_actor()
@@ -151,7 +149,7 @@ def wish_photo(photo_id):
 @blp.route("/me/daily-checkin", methods=["POST"])
 @actor_required("volunteer")
 @blp.response(201, DailyCheckinSchema)
-@blp.doc(parameters=IDEMPOTENCY_DOC)
+@blp.doc(parameters=IDEMPOTENT)
 def daily_checkin():
     """每日一豆: today's reward once per calendar day (China time); 201 the first time,
     200 with the same check-in after."""

@@ -38,11 +38,12 @@ from activities import (
     teamwork,
     wishes,
 )
-from activities.common import CHINA, ORGANISER_ROLES, china_day, now
+from activities.common import ORGANISER_ROLES, china_day
 from activities.errors import DomainError
 from activities.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from activities.planning import ActivityDraft
 from activities.wishes import WishDraft
+from ledger.clock import CHINA, now
 from volunteers import access, teams, users
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme

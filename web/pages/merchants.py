@@ -3,13 +3,10 @@ statement for merchant staff, merchants and settlements for administrators."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -21,6 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from marshmallow import ValidationError
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
@@ -32,6 +30,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, Regexp
 
 import ledger
+from ledger.clock import CHINA
 from merchants import offers as offer_service
 from merchants import settlement, statements, tokens
 from merchants import vouchers as voucher_service
@@ -39,7 +38,8 @@ from merchants.models import OFFER_KINDS, Merchant
 from volunteers import access
 from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
-from ..errors import PAGE_MESSAGES
+from ..api.vouchers import redeem_scan, scan_limit, scanner_identity, voucher_key
+from ..errors import PAGE_MESSAGES, ApiError
 from ..extensions import db, limiter
 from ..transactions import commit
 from .forms import EmptyForm, OnceForm
@@ -76,20 +76,6 @@ TILL_MESSAGES = {
     "forbidden": _l("Only merchant staff can redeem vouchers."),
     "rate_limited": _l("Too many scans. Please wait a moment and try again."),
 }
-
-
-def voucher_key() -> str:
-    return current_app.config["JINDOU_VOUCHER_KEY"]
-
-
-def scan_limit() -> str:
-    return current_app.config["SCAN_RATE_LIMIT"]
-
-
-def till_identity() -> str:
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"address:{request.remote_addr}"
 
 
 @bp.app_template_filter("offer_kind")
@@ -211,24 +197,17 @@ def till():
 
 
 @bp.route("/till/redeem", methods=["POST"])
-@limiter.limit(scan_limit, key_func=till_identity)
+@limiter.limit(scan_limit, key_func=scanner_identity)
 @login_required
 def till_redeem():
-    """The till page's scan: JSON in and out, CSRF token in the X-CSRFToken header."""
-    payload = request.get_json(silent=True) or {}
-    code = payload.get("code")
-    scan_key = str(payload.get("scan_id") or uuid.uuid4().hex)[:64]
-    if not isinstance(code, str) or not 0 < len(code.strip()) <= 100:
-        return _till_refusal("validation_error", 422)
+    """The till page's scan, through the API's own redemption (``redeem_scan``): JSON in and
+    out, the scan's id in the Idempotency-Key header, the CSRF token in X-CSRFToken."""
     try:
-        redeemed = voucher_service.redeem_voucher(
-            db.session, current_user, code, key=voucher_key(),
-            idempotency_key=f"page:{current_user.id}:redeem:{scan_key}")
+        redeemed = redeem_scan(current_user, request.get_json(silent=True))
         commit()
-    except DomainError as error:
-        db.session.rollback()
-        return _till_refusal(error.code, error.status)
-    except ledger.LedgerError as error:
+    except ValidationError:
+        return _till_refusal("validation_error", 422)
+    except (ApiError, DomainError, ledger.LedgerError) as error:
         db.session.rollback()
         return _till_refusal(error.code, error.status)
     return jsonify({
@@ -284,7 +263,7 @@ def merchant_home():
             description=form.description.data or None, kind=form.kind.data,
             price_points=form.price_points.data, stock=form.stock.data,
             per_person_limit=form.per_person_limit.data,
-            valid_until=form.valid_until.data.replace(tzinfo=statements.CHINA))
+            valid_until=form.valid_until.data.replace(tzinfo=CHINA))
         commit()
         flash(_("Offer published."), "success")
         return redirect(url_for("pages.merchants.merchant_home", merchant=merchant.id))
@@ -311,7 +290,7 @@ class OfferEditForm(FlaskForm):
 
 def _local_minute(moment):
     """A stored moment as the page shows it: China time, to the minute, without a zone."""
-    return moment.astimezone(statements.CHINA).replace(tzinfo=None, second=0, microsecond=0)
+    return moment.astimezone(CHINA).replace(tzinfo=None, second=0, microsecond=0)
 
 
 def _offer_form_values(offer) -> dict:
@@ -331,7 +310,7 @@ def _offer_changes(form: OfferEditForm, current: dict) -> dict:
     changes = {name: value for name, value in entered.items() if value != current[name]}
     for name in ("valid_from", "valid_until"):
         if name in changes:
-            changes[name] = changes[name].replace(tzinfo=statements.CHINA)
+            changes[name] = changes[name].replace(tzinfo=CHINA)
     if "description" in changes:
         changes["description"] = changes["description"] or None
     return changes

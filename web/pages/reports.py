@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import select
 
+from ledger.clock import CHINA, now
 from reports import assessment, categories, departments, reports
 from reports.models import STATUSES, Category
 from volunteers import access, programmes
@@ -96,7 +97,7 @@ def clock(value: datetime | None) -> str:
     localised format costs about a millisecond each."""
     if value is None:
         return ""
-    return value.astimezone(assessment.CHINA).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def handles_reports() -> bool:
@@ -162,7 +163,7 @@ def mine():
     own = reports.list_reports(db.session, current_user, reports.Filter(
         own_only=True, after_id=request.args.get("before", type=int), limit=QUEUE_PAGE_SIZE))
     following = own[-1].id if len(own) == QUEUE_PAGE_SIZE else None
-    return render_template("reports/mine.html", reports=own, now=reports.utc_now(),
+    return render_template("reports/mine.html", reports=own, now=now(),
                            following=following)
 
 
@@ -179,7 +180,7 @@ def show(report_id):
             dispatch_form.department.data = report.category.department.code
         dispatch_form.deadline_hours.data = report.category.deadline_hours
     return render_template(
-        "reports/show.html", report=report, staff=staff, now=reports.utc_now(),
+        "reports/show.html", report=report, staff=staff, now=now(),
         reviewer=access.holds(current_user, STAFF_ROLES, report.area),
         verify_form=VerifyForm(request_key=uuid.uuid4().hex), reason_form=ReasonForm(),
         note_form=NoteForm(), resolve_form=ResolveForm(), dispatch_form=dispatch_form,
@@ -259,7 +260,7 @@ def review():
     following = queue[-1].id if len(queue) == QUEUE_PAGE_SIZE else None
     return render_template("reports/review.html", queue=queue, status=status,
                            overdue=wanted.overdue_only, following=following,
-                           now=reports.utc_now())
+                           now=now())
 
 
 # --- courtyard posters and the resident's page ----------------------------------------------
@@ -399,7 +400,7 @@ def chosen_month() -> date:
     try:
         chosen = datetime.strptime(text, "%Y-%m")
     except ValueError:
-        today = reports.utc_now().astimezone(assessment.CHINA)
+        today = now().astimezone(CHINA)
         return date(today.year, today.month, 1)
     return date(chosen.year, chosen.month, 1)
 

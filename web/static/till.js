@@ -1,6 +1,6 @@
 /* The till: scans voucher QR codes with the camera (jsQR), or takes a typed short code, and
-   shows a large green or red answer. A scan keeps its id across network retries, so the
-   server answers a retry with the first result (Idempotency). */
+   shows a large green or red answer. A scan keeps its id, sent as Idempotency-Key, across
+   network retries, so the server answers a retry with the first result, as the API does. */
 (function () {
   "use strict";
   var root = document.getElementById("till");
@@ -45,8 +45,9 @@
     return fetch(root.dataset.redeemUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: {"Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf},
-      body: JSON.stringify({code: code, scan_id: id})
+      headers: {"Content-Type": "application/json", "X-CSRFToken": root.dataset.csrf,
+                "Idempotency-Key": id},
+      body: JSON.stringify({code: code})
     }).then(function (response) {
       return response.json().catch(function () { return {ok: false, message: root.dataset.textNetwork}; });
     }).catch(function (error) {
