@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from ledger.clock import now
+
 from . import catalogue, claims
 from .catalogue import Job
 
@@ -32,10 +34,6 @@ class Outcome:
 
     def line(self) -> str:
         return f"{self.name}: {self.message}"
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def worker_name() -> str:

@@ -17,7 +17,7 @@ from ledger import clock
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("ledger", "volunteers", "honours", "reports", "activities", "merchants", "payments",
-            "web")
+            "jobs", "web")
 # What only ledger/clock.py may say: reading the system's time or naming a time zone.
 OWN_CLOCK = re.compile(r"datetime\.(now|utcnow)\(|ZoneInfo\(|timezone\(timedelta|^def now\(|"
                        r"^CHINA\w* = ", re.MULTILINE)
