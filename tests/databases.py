@@ -59,6 +59,18 @@ def postgres_server_url() -> str | None:
     return None
 
 
+def postgres_or_skip() -> str:
+    """The PostgreSQL server's URL; a skip when none answers, or a failure when
+    JINDOU_REQUIRE_POSTGRES=1 (as CI sets)."""
+    server_url = postgres_server_url()
+    if server_url is None:
+        message = "PostgreSQL does not answer on 127.0.0.1:5432"
+        if os.environ.get("JINDOU_REQUIRE_POSTGRES") == "1":
+            pytest.fail(message + " and JINDOU_REQUIRE_POSTGRES=1", pytrace=False)
+        pytest.skip(message)
+    return server_url
+
+
 def create_schema(engine) -> None:
     import_all_models()
     ledger.Base.metadata.create_all(engine)
@@ -99,12 +111,7 @@ class TestDatabase:
             self.urls[base] = f"sqlite:///{path}"
 
     def _start_postgres(self) -> None:
-        self.server_url = postgres_server_url()
-        if self.server_url is None:
-            message = "PostgreSQL does not answer on 127.0.0.1:5432"
-            if os.environ.get("JINDOU_REQUIRE_POSTGRES") == "1":
-                pytest.fail(message + " and JINDOU_REQUIRE_POSTGRES=1", pytrace=False)
-            pytest.skip(message)
+        self.server_url = postgres_or_skip()
         prefix = f"jindou_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         names = {base: f"{prefix}_{base}" for base in BASES}
         self._admin(f'CREATE DATABASE "{names["empty"]}"')

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 import ledger
 from ledger import Posting
-from tests.databases import postgres_server_url
+from tests.databases import postgres_or_skip
 
 
 @contextlib.contextmanager
@@ -50,18 +50,6 @@ def _admin(server_url: str, statement: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(statement))
     engine.dispose()
-
-
-def postgres_or_skip() -> str:
-    """The PostgreSQL server's URL; a skip when none answers, or a failure when
-    JINDOU_REQUIRE_POSTGRES=1."""
-    server_url = postgres_server_url()
-    if server_url is None:
-        message = "PostgreSQL does not answer on 127.0.0.1:5432"
-        if os.environ.get("JINDOU_REQUIRE_POSTGRES") == "1":
-            pytest.fail(message + " and JINDOU_REQUIRE_POSTGRES=1", pytrace=False)
-        pytest.skip(message)
-    return server_url
 
 
 @contextlib.contextmanager
