@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import sessionmaker
 
 import jobs
 import ledger
@@ -54,10 +53,6 @@ def worker(cli, *args):
 def lines(result) -> dict[str, str]:
     """``name: what it did`` per job, in order."""
     return dict(line.split(": ", 1) for line in result.output.strip().splitlines())
-
-
-def is_postgres(request) -> bool:
-    return request.node.callspec.params["database"] == "postgresql"
 
 
 def in_app(app, work):
@@ -313,8 +308,8 @@ def test_two_workers_run_once_at_the_same_time_and_do_each_job_once(app, world, 
     from web.extensions import db
 
     intervals = jobs.intervals(app.config, catalogue.JOBS)
+    factory = sessions(app)
     with app.app_context():
-        factory = sessionmaker(bind=db.engine)
         runs = run_threads(db.engine, 2, lambda _session, _index: jobs.run_once(
             factory, intervals))
     by_job = {name: sorted(outcome.status for run in runs for outcome in run
