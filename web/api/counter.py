@@ -96,8 +96,8 @@ def look_view(view) -> dict:
 def pay_code(actor, code: str, payload: dict, purpose_key: str | None = None):
     """The one way a payment is made, from this API or the counter page: the caller commits."""
     request = PaymentRequestSchema().load(payload if isinstance(payload, dict) else {})
-    return counter.pay(db.session, actor, code, key=voucher_key(),
-                       idempotency_key=purpose_key or idempotency_key(actor, f"counter:{code}"),
+    key = purpose_key or idempotency_key(actor, f"counter:{code.upper()}")
+    return counter.pay(db.session, actor, code, key=voucher_key(), idempotency_key=key,
                        offer_id=request.get("offer_id"),
                        amount_points=request.get("amount_points"))
 

@@ -7,10 +7,8 @@
   "use strict";
   var clock = document.getElementById("paid-clock");
   if (clock) {
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    var tick = function () {
-      var now = new Date();
-      clock.textContent = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
+    var tick = function () {  // China time, as the payment's time above it
+      clock.textContent = new Date().toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
     };
     tick();
     setInterval(tick, 1000);

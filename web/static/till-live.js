@@ -36,9 +36,7 @@
   }
 
   function time(text) {
-    var moment = new Date(text);
-    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
-    return pad(moment.getHours()) + ":" + pad(moment.getMinutes()) + ":" + pad(moment.getSeconds());
+    return new Date(text).toLocaleTimeString("zh-CN", {timeZone: "Asia/Shanghai", hour12: false});
   }
 
   function add(payment, fresh) {
