@@ -208,5 +208,12 @@ def test_the_pages_pay_once_and_show_the_proof_and_the_posters(app, api, world, 
     refused = volunteer.post(f"/m/{code}/pay", json={"offer_id": shops.other_offer},
                              headers={"X-CSRFToken": token, "Idempotency-Key": "page-key-0002"})
     assert refused.status_code == 422 and refused.get_json()["message"] == "该优惠属于另一家商户。"
+    charge = staff.post("/till/charges", json={"amount_points": 9, "merchant_id": shops.merchant},
+                        headers={"X-CSRFToken": csrf_token(staff.get(
+                            f"/merchants/{shops.merchant}/counter").get_data(as_text=True))})
+    assert charge.get_json()["ok"] and charge.get_json()["url"].endswith(charge.get_json()["code"])
+    assert staff.get(charge.get_json()["qr_png_url"]).mimetype == "image/png"
+    assert staff.get(f"/till/charges/{charge.get_json()['id']}").get_json()["status"] == "open"
+    assert volunteer.get(f"/m/{charge.get_json()['code']}").status_code == 200
     gone = volunteer.get(f"/m/{code[:-1]}Q" if not code.endswith("Q") else f"/m/{code[:-1]}R")
     assert gone.status_code == 400 and "不是金豆商户的收款码" in gone.get_data(as_text=True)

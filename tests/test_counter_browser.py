@@ -28,6 +28,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.commits]  # a served app commits 
 QR_SIDE_PIXELS = 440
 SCAN_TIMEOUT_MILLISECONDS = 30_000
 LIVE_MILLISECONDS = 2_000
+SPOKEN = """
+window.jindouSpoken = [];
+if (window.speechSynthesis) {
+  const speak = window.speechSynthesis.speak.bind(window.speechSynthesis);
+  window.speechSynthesis.speak = (utterance) => {
+    window.jindouSpoken.push([utterance.text, utterance.lang || null]);
+    speak(utterance);
+  };
+}
+"""
 
 
 def test_a_volunteer_scans_the_poster_pays_once_and_the_till_sees_it(
@@ -56,8 +66,12 @@ def test_a_volunteer_scans_the_poster_pays_once_and_the_till_sees_it(
                              capture_output=True, text=True, timeout=30).stdout.strip()
         assert re.fullmatch(re.escape(base) + r"/m/K[0-9A-Z]+-[0-9A-Z]+-[A-Z2-7]{16}", url), url
         qr_png = till.request.get(f"{base}/merchants/{shops.merchant}/counter-qr.png").body()
+        # What the till says aloud is recorded beside chromium's own speech synthesis.
+        till_page.add_init_script(SPOKEN)
         till_page.goto(f"{base}/till")
         expect(till_page.locator("#till-payments-empty")).to_be_visible()
+        till_page.locator("[data-test=till-speak]").click()
+        expect(till_page.locator("[data-test=till-speak]")).to_have_text("语音播报：已开启")
 
         video = tmp_path / "counter.y4m"
         y4m_from_png(qr_png, video, side=QR_SIDE_PIXELS)
@@ -97,6 +111,9 @@ def test_a_volunteer_scans_the_poster_pays_once_and_the_till_sees_it(
         assert time.monotonic() - paid_at < LIVE_MILLISECONDS / 1000 + 0.5
         expect(listed.first).to_contain_text(f"+{OFFER_PRICE_POINTS}")
         expect(listed.first).to_contain_text(code)
+        till_page.wait_for_function("window.jindouSpoken.length > 1")
+        assert till_page.evaluate("window.jindouSpoken") == [
+            ["", None], [f"金豆到账，{OFFER_PRICE_POINTS} 积分", "zh-CN"]]
         assert_fits_the_phone(till_page)
         till_page.screenshot(path=screenshots / f"{database}-counter-till.png", full_page=True)
         page.go_back()  # back on the merchant's page: the same key answers the same payment
