@@ -40,6 +40,12 @@ class Merchant(Base):
     star: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The counter QR (counter.py): "HH:MM-HH:MM" in China time, None when always open; a
+    # payment outside them is flagged to the area's admins. An open amount is a payment of
+    # points the volunteer types (within the programme's limits) rather than an offer.
+    opening_hours: Mapped[str | None] = mapped_column(String(11))
+    accepts_open_amount: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                      server_default="0")
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined")
@@ -150,7 +156,11 @@ class Voucher(Base):
 
 class Redemption(Base):
     """The one redemption of a voucher (unique per voucher: a second till's scan cannot add
-    another). ``idempotency_key`` lets a till's retry hear the first answer."""
+    another). ``idempotency_key`` lets a till's retry hear the first answer.
+
+    A payment at the counter QR writes one too (``counter.py``), so statements and settlement
+    count it like a voucher: with its voucher when it paid for an offer, without one (and
+    without a till user: the volunteer paid) when it paid an open amount."""
 
     __tablename__ = "redemptions"
     __table_args__ = (
@@ -159,16 +169,16 @@ class Redemption(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    voucher_id: Mapped[int] = mapped_column(ForeignKey("vouchers.id"), unique=True)
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"), unique=True)
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
-    staff_user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     price_points: Mapped[int] = mapped_column(Integer)
     entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"))
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     redeemed_at: Mapped[datetime] = mapped_column(UtcDateTime)
     settlement_id: Mapped[int | None] = mapped_column(ForeignKey("settlements.id"), index=True)
 
-    voucher: Mapped[Voucher] = relationship(lazy="joined")
+    voucher: Mapped[Voucher | None] = relationship(lazy="joined")
 
 
 class SettlementRate(Base):
@@ -219,3 +229,107 @@ class Settlement(Base):
 
     merchant: Mapped[Merchant] = relationship(lazy="joined")
     programme: Mapped[Programme] = relationship(lazy="joined")
+
+
+class Counter(Base):
+    """A counter QR of a merchant: its main one (``label`` empty) or one per till. The QR
+    carries a code signed over the id and ``generation``; issuing a new code bumps the
+    generation, so a poster that was abused stops working at once."""
+
+    __tablename__ = "counters"
+    __table_args__ = (CheckConstraint("generation > 0", name="generation_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), index=True)
+    label: Mapped[str | None] = mapped_column(String(60))
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reissued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reissued_by: Mapped[str | None] = mapped_column(String(64))
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+
+
+class CounterCharge(Base):
+    """An amount a cashier entered on the till: its QR pays it once, within two minutes."""
+
+    __tablename__ = "counter_charges"
+    __table_args__ = (CheckConstraint("amount_points > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    amount_points: Mapped[int] = mapped_column(Integer)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CounterPayment(Base):
+    """A volunteer's payment at a counter QR: for an offer (through a voucher taken and
+    redeemed at once) or an open amount. ``redemption_id`` is what settlement counts."""
+
+    __tablename__ = "counter_payments"
+    __table_args__ = (
+        CheckConstraint("amount_points > 0", name="amount_positive"),
+        Index("ix_counter_payments_merchant_id_id", "merchant_id", "id"),
+        Index("ix_counter_payments_merchant_day_volunteer", "merchant_id", "day",
+              "volunteer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counter_id: Mapped[int] = mapped_column(ForeignKey("counters.id"))
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"))
+    voucher_id: Mapped[int | None] = mapped_column(ForeignKey("vouchers.id"))
+    charge_id: Mapped[int | None] = mapped_column(ForeignKey("counter_charges.id"), unique=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemptions.id"), unique=True)
+    amount_points: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(120))
+    confirmation_code: Mapped[str] = mapped_column(String(8))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    # What the request asked, so a retry with the same key and another request is a conflict.
+    request_digest: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # China date, YYYY-MM-DD
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    flags: Mapped[str | None] = mapped_column(String(120))
+
+    merchant: Mapped[Merchant] = relationship(lazy="joined")
+
+
+class CounterDay(Base):
+    """A merchant's counter payments of one China day: the row every payment locks and
+    counts on, so the daily limits hold under concurrent payments."""
+
+    __tablename__ = "counter_days"
+
+    merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    payments: Mapped[int] = mapped_column(Integer, default=0)
+    points: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CounterLimits(Base):
+    """A programme's limits on counter payments (defaults in ``counter.DEFAULT_LIMITS``)."""
+
+    __tablename__ = "counter_limits"
+    __table_args__ = (
+        CheckConstraint("open_amount_max_points > 0", name="open_amount_positive"),
+        CheckConstraint("volunteer_daily_payments > 0 AND volunteer_daily_points > 0 "
+                        "AND merchant_daily_payments > 0 AND merchant_daily_points > 0",
+                        name="daily_positive"),
+        CheckConstraint("unusual_factor > 1", name="unusual_factor_above_one"),
+    )
+
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), primary_key=True)
+    open_amount_max_points: Mapped[int] = mapped_column(Integer)
+    volunteer_daily_payments: Mapped[int] = mapped_column(Integer)
+    volunteer_daily_points: Mapped[int] = mapped_column(Integer)
+    merchant_daily_payments: Mapped[int] = mapped_column(Integer)
+    merchant_daily_points: Mapped[int] = mapped_column(Integer)
+    unusual_factor: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    updated_by: Mapped[str] = mapped_column(String(64))

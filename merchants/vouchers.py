@@ -269,6 +269,34 @@ def redeem_with_orm(session: Session, actor: User, code: str, *, key: str | byte
                    created=True)
 
 
+def redeem_at_counter(session: Session, volunteer: User, voucher: Voucher, *,
+                      idempotency_key: str) -> Redemption:
+    """A voucher the volunteer took at a counter QR this very moment, redeemed by that same
+    payment (``counter.pay``): the same conditional change, hold posting and redemption row
+    as a till's scan, so stock, per-person limits, statements and settlement stay one. No
+    till user scanned it, and the volunteer is told on the confirmation page instead."""
+    assert voucher.volunteer_id == volunteer.id, (voucher.id, volunteer.id)
+    moment = now()
+    hold_entry_id = session.execute(
+        update(Voucher).where(Voucher.id == voucher.id, Voucher.status == "issued")
+        .values(status="redeemed", redeemed_at=moment).returning(Voucher.hold_entry_id)
+        .execution_options(synchronize_session=False)
+    ).scalar()
+    assert hold_entry_id is not None, f"voucher {voucher.id} taken at the counter was changed"
+    set_committed_value(voucher, "status", "redeemed")
+    set_committed_value(voucher, "redeemed_at", moment)
+    result = ledger.post_hold(session, hold_entry_id,
+                              idempotency_key=_settlement_key(voucher.id),
+                              kind="voucher_redeem", actor=volunteer.username, at=moment)
+    redemption = Redemption(
+        voucher_id=voucher.id, merchant_id=voucher.merchant_id, staff_user_id=None,
+        price_points=voucher.price_points, entry_id=result.entry_id,
+        idempotency_key=idempotency_key, redeemed_at=moment)
+    session.add(redemption)
+    session.flush()
+    return redemption
+
+
 def _settlement_key(voucher_id: int) -> str:
     return f"voucher:{voucher_id}:redeem"
 

@@ -17,6 +17,7 @@ ENTRY_KINDS = {
     "wish_reward": _l("Micro-wish reward"),
     "voucher_hold": _l("Voucher reserved"),
     "voucher_redeem": _l("Voucher redeemed"),
+    "counter_payment": _l("Paid at a counter"),
     "hold_post": _l("Hold posted"),
     "hold_void": _l("Hold released"),
     "hold_expire": _l("Hold expired"),

@@ -9,6 +9,7 @@ def register(api) -> list:
         accounts,
         activities,
         auth,
+        counter,
         me,
         merchants,
         payments,
@@ -23,7 +24,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings)]
+        vouchers, counter, settlements, payments, rankings)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

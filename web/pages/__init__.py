@@ -14,6 +14,7 @@ def register(app) -> None:
     module-level objects, shared by every app built in this process)."""
     from . import (
         activities,
+        counter,
         dashboard,
         honours,
         merchants,
@@ -24,7 +25,7 @@ def register(app) -> None:
     )
 
     if not bp._blueprints:
-        for module in (volunteers, reports, activities, merchants, payments, honours, dashboard,
-                       notifications):
+        for module in (volunteers, reports, activities, merchants, counter, payments, honours,
+                       dashboard, notifications):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)
