@@ -1,7 +1,7 @@
 """counter QR: merchants' counter codes, cashier charges, counter payments, their daily
 tallies and the programmes' limits; a redemption may stand without a voucher
 
-Revision ID: 0020
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07 03:57:00.010556
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0020'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None
