@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from volunteers import access, areas
+from volunteers import access, areas, audit
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 
@@ -27,6 +27,8 @@ def create_department(session: Session, actor: User, code: str, name: str, area_
     department = Department(code=code, name=name, area=area, phone=phone)
     session.add(department)
     session.flush()
+    audit.record(session, actor, "department.create", f"department:{code}", None,
+                 {"name": name, "area": area.code, "phone": phone}, area=area)
     return department
 
 
@@ -47,6 +49,8 @@ def add_member(session: Session, actor: User, department: Department, user: User
     session.add(DepartmentMember(department_id=department.id, user_id=user.id))
     session.flush()
     session.info.pop(MEMO_KEY, None)
+    audit.record(session, actor, "department.staff_add", f"department:{department.code}",
+                 None, {"user_id": user.id, "username": user.username}, area=department.area)
 
 
 def member_ids(session: Session, department_id: int) -> set[int]:

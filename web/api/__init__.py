@@ -8,6 +8,7 @@ def register(api) -> list:
     from . import (
         accounts,
         activities,
+        audit,
         auth,
         me,
         merchants,
@@ -23,7 +24,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings)]
+        vouchers, settlements, payments, rankings, audit)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

@@ -18,6 +18,7 @@ def register(app) -> None:
         honours,
         merchants,
         notifications,
+        organisation,
         payments,
         reports,
         volunteers,
@@ -25,6 +26,6 @@ def register(app) -> None:
 
     if not bp._blueprints:
         for module in (volunteers, reports, activities, merchants, payments, honours, dashboard,
-                       notifications):
+                       notifications, organisation):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)
