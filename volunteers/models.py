@@ -121,6 +121,31 @@ class RoleGrant(Base):
     area: Mapped[Area] = relationship(lazy="joined")
 
 
+class RoleRequest(Base):
+    """A grant of ``admin`` waiting for a second administrator of the area (maker-checker:
+    one administrator alone cannot make another)."""
+
+    __tablename__ = "role_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('awaiting_approval', 'granted', 'rejected')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    area: Mapped[Area] = relationship(lazy="joined")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+
+
 class AccountCode(Base):
     """A one-time code that sets a password: an activation code for an imported person, or a
     reset code an administrator issues. Only its SHA-256 is stored; it expires and is used

@@ -52,6 +52,31 @@ def upgrade():
     with op.batch_alter_table('account_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_account_codes_user_id'), ['user_id'], unique=False)
     op.create_table(
+        'role_requests',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('role', sa.String(length=16), nullable=False),
+        sa.Column('area_id', sa.Integer(), nullable=False),
+        sa.Column('status', sa.String(length=20), nullable=False),
+        sa.Column('requested_by_id', sa.Integer(), nullable=False),
+        sa.Column('decided_by_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("status IN ('awaiting_approval', 'granted', 'rejected')",
+                           name=op.f('ck_role_requests_status')),
+        sa.ForeignKeyConstraint(['area_id'], ['areas.id'],
+                                name=op.f('fk_role_requests_area_id_areas')),
+        sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'],
+                                name=op.f('fk_role_requests_decided_by_id_users')),
+        sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'],
+                                name=op.f('fk_role_requests_requested_by_id_users')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                                name=op.f('fk_role_requests_user_id_users')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_role_requests')),
+    )
+    with op.batch_alter_table('role_requests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_role_requests_user_id'), ['user_id'], unique=False)
+    op.create_table(
         'report_department_areas',
         sa.Column('department_id', sa.Integer(), nullable=False),
         sa.Column('area_id', sa.Integer(), nullable=False),
@@ -92,6 +117,9 @@ def downgrade():
     ddl.uninstall(op.get_bind())
     op.drop_table('audit_events')
     op.drop_table('report_department_areas')
+    with op.batch_alter_table('role_requests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_role_requests_user_id'))
+    op.drop_table('role_requests')
     with op.batch_alter_table('account_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_codes_user_id'))
     op.drop_table('account_codes')

@@ -12,6 +12,7 @@ def register(api) -> list:
         auth,
         me,
         merchants,
+        organisation,
         payments,
         programmes,
         rankings,
@@ -24,7 +25,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings, audit)]
+        vouchers, settlements, payments, rankings, audit, organisation)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints
