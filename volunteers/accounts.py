@@ -12,14 +12,14 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ledger.clock import now
 
-from . import access, audit, users
+from . import access, areas, audit, users
 from .errors import Conflict, DomainError, Invalid
-from .models import AccountCode, ApiToken, User
+from .models import AccountCode, ApiToken, Area, User
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password, hash_password
 
 ADMIN_ROLES = ("admin",)
@@ -159,3 +159,44 @@ def reactivate(session: Session, actor: User, user_id: int) -> User:
     audit.record(session, actor, "user.reactivate", f"user:{user.id}", {"active": False},
                  {"active": True}, area=user.area)
     return user
+
+
+MAX_ACTIVATION_CODES = 20_000
+
+
+def issue_activation_codes(session: Session, actor: User | None, area_code: str,
+                           user_ids: list[int] | None = None) -> list[tuple[User, str, datetime]]:
+    """A fresh activation code for each person in the area's subtree who has never set a
+    password (imported people), or for those of ``user_ids``: a list for the office to hand
+    out. Each person's earlier codes stop working; the codes themselves are never stored."""
+    area = areas.get_area(session, area_code)
+    if actor is not None:
+        access.require(actor, ADMIN_ROLES, area)
+    query = (select(User).join(Area, Area.id == User.area_id)
+             .where(Area.path.startswith(area.path, autoescape=True),
+                    User.password_hash == "", User.active.is_(True))
+             .order_by(User.id).limit(MAX_ACTIVATION_CODES))
+    if user_ids is not None:
+        query = query.where(User.id.in_(user_ids))
+    people = list(session.scalars(query))
+    moment = now()
+    expires_at = moment + ACTIVATION_CODE_LIFETIME
+    ids = [person.id for person in people]
+    for start in range(0, len(ids), 500):
+        session.execute(update(AccountCode).where(
+            AccountCode.user_id.in_(ids[start:start + 500]), AccountCode.used_at.is_(None),
+            AccountCode.expires_at > moment).values(expires_at=moment)
+            .execution_options(synchronize_session=False))
+    issued, rows = [], []
+    for person in people:
+        code = new_code()
+        issued.append((person, code, expires_at))
+        rows.append({"user_id": person.id, "purpose": "activation", "code_hash": digest(code),
+                     "created_at": moment, "expires_at": expires_at,
+                     "created_by_id": actor.id if actor is not None else None})
+    for start in range(0, len(rows), 1_000):
+        session.execute(insert(AccountCode), rows[start:start + 1_000])
+    if issued:
+        audit.record(session, actor, "user.activation_codes", f"area:{area.code}", None,
+                     {"people": len(issued), "expires_at": expires_at}, area=area)
+    return issued

@@ -151,3 +151,22 @@ def user_with_roles(session: Session, user_id: int) -> User | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def search(session: Session, actor: User, text: str, limit: int = 50) -> list[User]:
+    """People in the actor's admin areas whose user name, name or phone starts with ``text``
+    (everyone there, newest first, when it is empty)."""
+    from sqlalchemy import or_
+
+    from .models import Area
+
+    paths = [grant.area.path for grant in actor.grants if grant.role == "admin"]
+    if not paths:
+        return []
+    query = select(User).join(Area, Area.id == User.area_id).where(
+        or_(*(Area.path.startswith(path, autoescape=True) for path in paths)))
+    if text:
+        query = query.where(or_(User.username.startswith(text, autoescape=True),
+                                User.display_name.startswith(text, autoescape=True),
+                                User.phone.startswith(text, autoescape=True)))
+    return list(session.scalars(query.order_by(User.id.desc()).limit(limit)))

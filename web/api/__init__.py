@@ -10,6 +10,7 @@ def register(api) -> list:
         activities,
         audit,
         auth,
+        imports,
         me,
         merchants,
         organisation,
@@ -25,7 +26,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings, audit, organisation)]
+        vouchers, settlements, payments, rankings, audit, organisation, imports)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

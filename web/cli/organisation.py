@@ -278,4 +278,82 @@ def register_user_commands(users_cli) -> None:
         click.echo(f"{username}\t{code}\t{expires_at.isoformat()}")
 
 
-COMMANDS = (audit_cli, areas_cli, departments_cli)
+import_cli = AppGroup("import", help="Bulk import from the office's spreadsheets (CSV or XLSX).")
+
+
+def _import_command(kind: str):
+    @import_cli.command(kind)
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--dry-run", is_flag=True, help="check and report; change nothing")
+    @click.option("--codes", "codes_path", type=click.Path(dir_okay=False, writable=True),
+                  default=None, help="volunteers: write the new people's activation codes "
+                  "(CSV) here")
+    def command(path, dry_run, codes_path):
+        from imports import importer
+
+        session, actor = operator()
+        with open(path, "rb") as stream:
+            data = stream.read()
+        try:
+            with click.progressbar(length=1, label=f"{kind}", file=sys.stderr) as bar:
+                def advance(count):
+                    bar.length = max(bar.length, bar.pos + count + 1)
+                    bar.update(count)
+
+                report = importer.run(session, actor, kind, data, path, dry_run=dry_run,
+                                      progress=advance)
+        except DomainError as error:
+            fail(error)
+        for row in report.rows:
+            if row.action == "refused":
+                problems = "; ".join(f"{name}: {', '.join(reasons)}"
+                                     for name, reasons in row.problems.items())
+                click.echo(f"row {row.line} refused ({row.key}): {problems}")
+        counts = report.counts
+        summary = ", ".join(f"{name} {value}" for name, value in counts.items())
+        if dry_run:
+            db.session.rollback()
+            click.echo(f"dry run: {summary}")
+            return
+        if not report.applied:
+            db.session.rollback()
+            click.echo(f"nothing applied: {summary}", err=True)
+            sys.exit(1)
+        created = [row.values["user_id"] for row in report.rows
+                   if row.action == "create" and "user_id" in row.values]
+        if codes_path and created:
+            _write_codes(session, actor, codes_path, created)
+        db.session.commit()
+        click.echo(f"applied: {summary}")
+
+    return command
+
+
+def _write_codes(session, actor, path, user_ids=None, area_code="root") -> int:
+    from imports.files import activation_csv
+
+    issued = accounts.issue_activation_codes(session, actor, area_code, user_ids)
+    with open(path, "wb") as stream:
+        stream.write(activation_csv(issued))
+    return len(issued)
+
+
+for _kind in ("volunteers", "merchants", "areas", "courtyards"):
+    _import_command(_kind)
+
+
+@import_cli.command("activation-codes")
+@click.option("--area", "area_code", default="root", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), required=True)
+def activation_codes(area_code, output):
+    """New activation codes for everyone in AREA who has not set a password yet, as CSV."""
+    session, actor = operator()
+    try:
+        count = _write_codes(session, actor, output, None, area_code)
+        db.session.commit()
+    except DomainError as error:
+        fail(error)
+    click.echo(f"{count} activation codes written to {output}")
+
+
+COMMANDS = (audit_cli, areas_cli, departments_cli, import_cli)

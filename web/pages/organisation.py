@@ -4,16 +4,42 @@ API and the CLI."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
-from flask import Blueprint, Response, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from volunteers import access, audit
-from volunteers.errors import Invalid
+from reports import categories as report_categories
+from reports import departments
+from volunteers import access, accounts, areas, audit, roles, users
+from volunteers.errors import DomainError, Invalid, NotFound
 
-from ..extensions import db
+from ..errors import PAGE_MESSAGES
+from ..extensions import db, limiter
+from ..transactions import commit
+from .forms import EmptyForm
+from .organisation_forms import (
+    AreaEditForm,
+    AreaForm,
+    DepartmentForm,
+    GrantForm,
+    PasswordChangeForm,
+    ResetForm,
+    StaffForm,
+)
+from .volunteers import login_limit
 
 bp = Blueprint("organisation", __name__)
 
@@ -83,3 +109,279 @@ def audit_csv():
     stamp = datetime.now().strftime("%Y%m%d-%H%M")
     return Response(body.encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=audit-{stamp}.csv"})
+
+
+# --- Areas ---------------------------------------------------------------------------------
+
+def refused(error: DomainError) -> None:
+    """A refusal read on the page: the code's sentence, and the fields at fault."""
+    db.session.rollback()
+    message = PAGE_MESSAGES.get(error.code, error.message)
+    fields = getattr(error, "errors", None) or {}
+    detail = "; ".join(f"{name}: {', '.join(map(str, problems))}"
+                       for name, problems in fields.items())
+    flash(f"{message} {detail}".strip(), "error")
+
+
+def _area_choices(include_closed: bool = False) -> list[tuple[str, str]]:
+    return [(a.code, f"{a.name} ({a.code})")
+            for a in areas.administered(db.session, current_user, include_closed)]
+
+
+@bp.route("/admin/areas", methods=["GET", "POST"])
+@login_required
+def area_list():
+    access.require(current_user, ("admin",))
+    form = AreaForm()
+    form.parent.choices = _area_choices()
+    if form.validate_on_submit():
+        try:
+            area = areas.add_area(db.session, current_user, form.code.data, form.name.data,
+                                  form.level.data, form.parent.data)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            flash(_("Area %(name)s created.", name=area.name), "success")
+            return redirect(url_for("pages.organisation.area_list"))
+    tree = areas.administered(db.session, current_user)
+    return render_template("admin/areas.html", form=form, tree=tree)
+
+
+@bp.route("/admin/areas/<code>", methods=["GET", "POST"])
+@login_required
+def area_edit(code):
+    area = areas.get_area(db.session, code)
+    access.require(current_user, ("admin",), area)
+    form = AreaEditForm(obj=None if request.method == "POST" else area)
+    form.parent.choices = [("", "—")] + [c for c in _area_choices() if c[0] != code]
+    if request.method == "GET":
+        form.parent.data = area.parent.code if area.parent else ""
+        form.centre.data = (f"{area.centre_lat},{area.centre_lng}"
+                            if area.centre_lat is not None else "")
+        form.boundary.data = json.dumps(area.boundary, ensure_ascii=False) if area.boundary \
+            else ""
+    if form.validate_on_submit():
+        try:
+            changes = {"name": form.name.data}
+            if form.parent.data:
+                changes["parent"] = form.parent.data
+            changes["centre"] = (tuple(float(v) for v in form.centre.data.split(","))
+                                 if form.centre.data else None)
+            changes["boundary"] = _boundary(form.boundary.data)
+            areas.update_area(db.session, current_user, code, changes)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            flash(_("Area saved."), "success")
+            return redirect(url_for("pages.organisation.area_edit", code=code))
+    return render_template("admin/area.html", area=area, form=form, close_form=EmptyForm())
+
+
+def _boundary(text: str | None):
+    if not text or not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise Invalid("not JSON", errors={"boundary": ["a GeoJSON Polygon"]}) from error
+
+
+@bp.route("/admin/areas/<code>/close", methods=["POST"])
+@login_required
+def area_close(code):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        areas.close_area(db.session, current_user, code)
+        commit()
+    except DomainError as error:
+        refused(error)
+    else:
+        flash(_("Area closed. Its history stays."), "success")
+    return redirect(url_for("pages.organisation.area_edit", code=code))
+
+
+# --- Departments ---------------------------------------------------------------------------
+
+@bp.route("/admin/departments", methods=["GET", "POST"])
+@login_required
+def department_list():
+    access.require(current_user, ("admin",))
+    form = DepartmentForm()
+    form.area.choices = _area_choices()
+    form.categories.choices = [(c.code, c.name) for c in
+                               report_categories.active_categories(db.session)]
+    if form.validate_on_submit():
+        try:
+            departments.create_with(db.session, current_user, form.code.data, form.name.data,
+                                    form.area.data, form.categories.data or None)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            flash(_("Department created."), "success")
+            return redirect(url_for("pages.organisation.department_list"))
+    found = departments.administered_departments(db.session, current_user)
+    handled = {d.id: departments.handled_categories(db.session, d) for d in found}
+    return render_template("admin/departments.html", form=form, departments=found,
+                           handled=handled, staff_form=StaffForm(), remove_form=EmptyForm())
+
+
+@bp.route("/admin/departments/<code>/staff", methods=["POST"])
+@login_required
+def department_staff(code):
+    department = departments.get_department(db.session, code)
+    remove = request.form.get("remove", type=int)
+    form = EmptyForm() if remove else StaffForm()
+    if not form.validate_on_submit():
+        flash(_("Please check the form."), "error")
+        return redirect(url_for("pages.organisation.department_list"))
+    try:
+        if remove:
+            departments.remove_member(db.session, current_user, department,
+                                      users.get_user(db.session, remove))
+        else:
+            person = users.find_for_login(db.session, form.username.data)
+            if person is None:
+                raise NotFound("no such user")
+            departments.add_member(db.session, current_user, department, person)
+        commit()
+    except DomainError as error:
+        refused(error)
+    else:
+        flash(_("Staff saved."), "success")
+    return redirect(url_for("pages.organisation.department_list"))
+
+
+# --- People --------------------------------------------------------------------------------
+
+PEOPLE_PAGE_SIZE = 50
+
+
+@bp.route("/admin/people")
+@login_required
+def people():
+    access.require(current_user, ("admin",))
+    query = (request.args.get("q") or "").strip()[:64]
+    found = users.search(db.session, current_user, query, PEOPLE_PAGE_SIZE)
+    return render_template("admin/people.html", people=found, query=query,
+                           pending=roles.pending_requests(db.session, current_user),
+                           decision_form=EmptyForm())
+
+
+@bp.route("/admin/people/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def person(user_id):
+    person = users.get_user(db.session, user_id)
+    access.require(current_user, ("admin",), person.area)
+    form = GrantForm()
+    form.area.choices = _area_choices()
+    if form.validate_on_submit():
+        try:
+            result = roles.grant(db.session, current_user, user_id, form.role.data,
+                                 form.area.data)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            if getattr(result, "status", None) == "awaiting_approval":
+                flash(_("The administrator role waits for a second administrator's approval."),
+                      "info")
+            else:
+                flash(_("Role granted."), "success")
+            return redirect(url_for("pages.organisation.person", user_id=user_id))
+    return render_template("admin/person.html", person=person, form=form,
+                           action_form=EmptyForm(), issued=None)
+
+
+@bp.route("/admin/people/<int:user_id>/<any(suspend, reactivate, reset_code, revoke):action>",
+          methods=["POST"])
+@login_required
+def person_action(user_id, action):
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action == "suspend":
+            accounts.suspend(db.session, current_user, user_id)
+            flash(_("User suspended: they cannot sign in; their points stay."), "success")
+        elif action == "reactivate":
+            accounts.reactivate(db.session, current_user, user_id)
+            flash(_("User reactivated."), "success")
+        elif action == "revoke":
+            roles.revoke(db.session, current_user, user_id,
+                         (request.form.get("role") or "")[:16],
+                         (request.form.get("area") or "")[:64])
+            flash(_("Role revoked."), "success")
+        else:
+            person = users.get_user(db.session, user_id)
+            code, expires_at = accounts.issue_code(db.session, current_user, person, "reset")
+            commit()
+            grant_form = GrantForm()
+            grant_form.area.choices = _area_choices()
+            return render_template("admin/person.html", person=person, form=grant_form,
+                                   action_form=EmptyForm(),
+                                   issued={"code": code, "expires_at": expires_at})
+        commit()
+    except DomainError as error:
+        refused(error)
+    return redirect(url_for("pages.organisation.person", user_id=user_id))
+
+
+@bp.route("/admin/role-requests/<int:request_id>/<any(approve, reject):decision>",
+          methods=["POST"])
+@login_required
+def role_decision(request_id, decision):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        roles.decide(db.session, current_user, request_id, decision == "approve")
+        commit()
+    except DomainError as error:
+        refused(error)
+    else:
+        flash(_("Role granted.") if decision == "approve" else _("Request rejected."),
+              "success")
+    return redirect(url_for("pages.organisation.people"))
+
+
+# --- One's own account ---------------------------------------------------------------------
+
+@bp.route("/me/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            accounts.change_password(db.session, current_user, form.current_password.data,
+                                     form.new_password.data)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            flash(_("Your password is changed."), "success")
+            return redirect(url_for("pages.volunteers.index"))
+    return render_template("account_password.html", form=form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
+def reset():
+    """Sets a password with a one-time code: an administrator's reset code, or the activation
+    code an imported person was handed."""
+    form = ResetForm()
+    if request.method == "GET" and request.args.get("username"):
+        form.username.data = request.args["username"][:64]
+    if form.validate_on_submit():
+        try:
+            accounts.reset_with_code(db.session, form.username.data, form.code.data,
+                                     form.new_password.data)
+            commit()
+        except DomainError as error:
+            refused(error)
+        else:
+            flash(_("Your password is set. Please sign in."), "success")
+            return redirect(url_for("pages.volunteers.login"))
+    return render_template("account_reset.html", form=form)
