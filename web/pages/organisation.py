@@ -5,12 +5,16 @@ API and the CLI."""
 from __future__ import annotations
 
 import json
+import secrets
+import time
 from datetime import datetime
+from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -21,20 +25,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
+from imports import files as import_files
+from imports import importer
 from reports import categories as report_categories
 from reports import departments
 from volunteers import access, accounts, areas, audit, roles, users
 from volunteers.errors import DomainError, Invalid, NotFound
+from volunteers.models import AREA_LEVELS, ROLES
 
 from ..errors import PAGE_MESSAGES
 from ..extensions import db, limiter
 from ..transactions import commit
 from .forms import EmptyForm
 from .organisation_forms import (
+    ActivationCodesForm,
     AreaEditForm,
     AreaForm,
     DepartmentForm,
     GrantForm,
+    ImportForm,
     PasswordChangeForm,
     ResetForm,
     StaffForm,
@@ -44,6 +53,11 @@ from .volunteers import login_limit
 bp = Blueprint("organisation", __name__)
 
 AUDIT_PAGE_SIZE = 50
+LEVEL_LABELS = {"district": _l("district"), "street": _l("street"),
+                "community": _l("community"), "grid": _l("grid"),
+                "courtyard": _l("courtyard")}
+ROLE_LABELS = {"volunteer": _l("volunteer"), "organiser": _l("organiser"),
+               "reviewer": _l("reviewer"), "merchant": _l("merchant"), "admin": _l("admin")}
 KIND_LABELS = {
     "category.create": _l("Report category created"),
     "category.update": _l("Report category changed"),
@@ -134,6 +148,7 @@ def area_list():
     access.require(current_user, ("admin",))
     form = AreaForm()
     form.parent.choices = _area_choices()
+    form.level.choices = [(level, LEVEL_LABELS[level]) for level in AREA_LEVELS[1:]]
     if form.validate_on_submit():
         try:
             area = areas.add_area(db.session, current_user, form.code.data, form.name.data,
@@ -271,13 +286,19 @@ def people():
                            decision_form=EmptyForm())
 
 
+def grant_form() -> GrantForm:
+    form = GrantForm()
+    form.area.choices = _area_choices()
+    form.role.choices = [(role, ROLE_LABELS[role]) for role in ROLES]
+    return form
+
+
 @bp.route("/admin/people/<int:user_id>", methods=["GET", "POST"])
 @login_required
 def person(user_id):
     person = users.get_user(db.session, user_id)
     access.require(current_user, ("admin",), person.area)
-    form = GrantForm()
-    form.area.choices = _area_choices()
+    form = grant_form()
     if form.validate_on_submit():
         try:
             result = roles.grant(db.session, current_user, user_id, form.role.data,
@@ -319,9 +340,7 @@ def person_action(user_id, action):
             person = users.get_user(db.session, user_id)
             code, expires_at = accounts.issue_code(db.session, current_user, person, "reset")
             commit()
-            grant_form = GrantForm()
-            grant_form.area.choices = _area_choices()
-            return render_template("admin/person.html", person=person, form=grant_form,
+            return render_template("admin/person.html", person=person, form=grant_form(),
                                    action_form=EmptyForm(),
                                    issued={"code": code, "expires_at": expires_at})
         commit()
@@ -385,3 +404,136 @@ def reset():
             flash(_("Your password is set. Please sign in."), "success")
             return redirect(url_for("pages.volunteers.login"))
     return render_template("account_reset.html", form=form)
+
+
+# --- Imports -------------------------------------------------------------------------------
+
+PREVIEW_ROWS_SHOWN = 500
+PENDING_IMPORT_SECONDS = 3600
+IMPORT_KIND_LABELS = {"volunteers": _l("Volunteers"), "merchants": _l("Merchants"),
+                      "areas": _l("Areas"), "courtyards": _l("Courtyards")}
+
+
+def _pending_dir() -> Path:
+    directory = Path(current_app.instance_path) / "pending-imports"
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def _keep_upload(kind: str, filename: str, data: bytes) -> str:
+    """Keeps a previewed file until the administrator confirms it (an hour at most)."""
+    directory = _pending_dir()
+    for old in directory.glob("*.json"):
+        if time.time() - old.stat().st_mtime > PENDING_IMPORT_SECONDS:
+            old.unlink(missing_ok=True)
+            old.with_suffix(".bin").unlink(missing_ok=True)
+    token = secrets.token_urlsafe(16)
+    (directory / f"{token}.bin").write_bytes(data)
+    (directory / f"{token}.json").write_text(json.dumps(
+        {"kind": kind, "filename": filename, "user_id": current_user.id}), encoding="utf-8")
+    return token
+
+
+def _take_upload(token: str):
+    if not token or not token.replace("-", "").replace("_", "").isalnum() or len(token) > 40:
+        return None
+    meta_path = _pending_dir() / f"{token}.json"
+    if not meta_path.exists():
+        return None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    if meta["user_id"] != current_user.id:
+        return None
+    data = meta_path.with_suffix(".bin").read_bytes()
+    return meta, data, meta_path
+
+
+@bp.route("/admin/imports", methods=["GET", "POST"])
+@login_required
+def imports():
+    access.require(current_user, ("admin",))
+    report, token = None, None
+    form = ImportForm()
+    form.kind.choices = list(IMPORT_KIND_LABELS.items())
+    codes_form = ActivationCodesForm()
+    codes_form.area.choices = _area_choices()
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(import_files.MAX_FILE_BYTES + 1)
+        try:
+            report = importer.run(db.session, current_user, form.kind.data, data,
+                                  upload.filename or "", dry_run=True)
+        except DomainError as error:
+            refused(error)
+        else:
+            db.session.rollback()
+            if not report.counts["refused"]:
+                token = _keep_upload(form.kind.data, upload.filename or "", data)
+    elif request.method == "POST":
+        flash(_("Please choose what to import and a CSV or XLSX file."), "error")
+    rows = None
+    if report is not None:
+        rows = sorted(report.rows, key=lambda r: (r.action != "refused", r.line))
+        rows = rows[:PREVIEW_ROWS_SHOWN]
+    return render_template("admin/imports.html", form=form, report=report, rows=rows,
+                           token=token, kinds=IMPORT_KIND_LABELS, apply_form=EmptyForm(),
+                           codes_form=codes_form)
+
+
+@bp.route("/admin/imports/apply", methods=["POST"])
+@login_required
+def apply_import():
+    access.require(current_user, ("admin",))
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    pending = _take_upload((request.form.get("token") or "")[:40])
+    if pending is None:
+        flash(_("That preview has expired: please upload the file again."), "error")
+        return redirect(url_for("pages.organisation.imports"))
+    meta, data, meta_path = pending
+    try:
+        report = importer.run(db.session, current_user, meta["kind"], data, meta["filename"],
+                              dry_run=False)
+        if not report.applied:
+            db.session.rollback()
+            flash(PAGE_MESSAGES["import_refused"], "error")
+            return redirect(url_for("pages.organisation.imports"))
+        commit()
+    except DomainError as error:
+        refused(error)
+        return redirect(url_for("pages.organisation.imports"))
+    meta_path.unlink(missing_ok=True)
+    meta_path.with_suffix(".bin").unlink(missing_ok=True)
+    counts = report.counts
+    flash(_("Imported: %(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            **{k: counts[k] for k in ("created", "updated", "unchanged")}), "success")
+    return redirect(url_for("pages.organisation.imports"))
+
+
+@bp.route("/admin/imports/templates/<kind>.<any(csv, xlsx):fmt>")
+@login_required
+def import_template(kind, fmt):
+    access.require(current_user, ("admin",))
+    if kind not in importer.KINDS:
+        abort(404)
+    header, example = importer.template(kind)
+    body = (import_files.write_csv(header, example) if fmt == "csv"
+            else import_files.write_xlsx(header, example))
+    mimetype = ("text/csv" if fmt == "csv" else
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return Response(body, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename={kind}-template.{fmt}"})
+
+
+@bp.route("/admin/imports/activation-codes", methods=["POST"])
+@login_required
+def activation_codes():
+    access.require(current_user, ("admin",))
+    form = ActivationCodesForm()
+    form.area.choices = _area_choices()
+    if not form.validate_on_submit():
+        flash(_("Please choose an area."), "error")
+        return redirect(url_for("pages.organisation.imports"))
+    issued = accounts.issue_activation_codes(db.session, current_user, form.area.data)
+    commit()
+    return Response(import_files.activation_csv(issued), mimetype="text/csv", headers={
+        "Content-Disposition": f"attachment; filename=activation-{form.area.data}.csv"})

@@ -2,10 +2,9 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import PasswordField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
-
-from volunteers.models import AREA_LEVELS, ROLES
 
 CODE_RULE = _l("lowercase letters, digits, - and _")
 
@@ -14,7 +13,7 @@ class AreaForm(FlaskForm):
     code = StringField(_l("Code"), validators=[
         DataRequired(), Regexp(r"^[a-z0-9][a-z0-9_-]{0,63}$", message=CODE_RULE)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
-    level = SelectField(_l("Level"), choices=[(level, level) for level in AREA_LEVELS[1:]])
+    level = SelectField(_l("Level"))
     parent = SelectField(_l("Parent area"), validators=[DataRequired()])
 
 
@@ -33,8 +32,7 @@ class DepartmentForm(FlaskForm):
         DataRequired(), Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$", message=CODE_RULE)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     area = SelectField(_l("Area"), validators=[DataRequired()])
-    categories = SelectMultipleField(_l("Report categories it handles"), choices=[],
-                                     validate_choice=True)
+    categories = SelectMultipleField(_l("Report categories it handles"))
 
 
 class StaffForm(FlaskForm):
@@ -43,7 +41,7 @@ class StaffForm(FlaskForm):
 
 
 class GrantForm(FlaskForm):
-    role = SelectField(_l("Role"), choices=[(role, role) for role in ROLES])
+    role = SelectField(_l("Role"))
     area = SelectField(_l("Area"), validators=[DataRequired()])
 
 
@@ -60,3 +58,12 @@ class ResetForm(FlaskForm):
     code = StringField(_l("One-time code"), validators=[DataRequired(), Length(max=32)])
     new_password = PasswordField(_l("New password"),
                                  validators=[DataRequired(), Length(min=8, max=256)])
+
+
+class ImportForm(FlaskForm):
+    kind = SelectField(_l("What to import"), validators=[DataRequired()])
+    file = FileField(_l("CSV or XLSX file"), validators=[FileRequired()])
+
+
+class ActivationCodesForm(FlaskForm):
+    area = SelectField(_l("Area"), validators=[DataRequired()])
