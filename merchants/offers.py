@@ -66,8 +66,10 @@ def create_merchant(
                         owner_type="merchant", owner_id=merchant.id)
     ledger.open_account(session, merchant.cash_account, "CNY", "liability",
                         owner_type="merchant", owner_id=merchant.id)
-    for user in staff:
-        add_staff(session, actor, merchant, user)
+    for position, user in enumerate(staff):
+        member = add_staff(session, actor, merchant, user)
+        member.owner = position == 0  # the first staff named owns the merchant
+    session.flush()
     return merchant
 
 

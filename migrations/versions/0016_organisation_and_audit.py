@@ -1,5 +1,5 @@
 """The organisation and its audit log: areas carry a closing date, a boundary and a centre;
-users an external id (for re-imports) and an indexed phone (sign-in by phone); one-time
+users an external id (for re-imports); a merchant's staff an owner flag and an indexed phone (sign-in by phone); one-time
 account codes (activation and reset); the areas a department serves; and the append-only
 audit log of administrative changes with its triggers (volunteers/sql)
 
@@ -26,6 +26,9 @@ def upgrade():
         batch_op.add_column(sa.Column('boundary', sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column('centre_lat', sa.Float(), nullable=True))
         batch_op.add_column(sa.Column('centre_lng', sa.Float(), nullable=True))
+    with op.batch_alter_table('merchant_staff', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('owner', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('external_id', sa.String(length=64), nullable=True))
         batch_op.create_unique_constraint(batch_op.f('uq_users_external_id'), ['external_id'])
@@ -127,6 +130,8 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_users_phone'))
         batch_op.drop_constraint(batch_op.f('uq_users_external_id'), type_='unique')
         batch_op.drop_column('external_id')
+    with op.batch_alter_table('merchant_staff', schema=None) as batch_op:
+        batch_op.drop_column('owner')
     with op.batch_alter_table('areas', schema=None) as batch_op:
         batch_op.drop_column('centre_lng')
         batch_op.drop_column('centre_lat')

@@ -12,6 +12,7 @@ def register(api) -> list:
         auth,
         imports,
         me,
+        merchant_team,
         merchants,
         organisation,
         payments,
@@ -26,7 +27,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings, audit, organisation, imports)]
+        vouchers, settlements, payments, rankings, audit, organisation, imports, merchant_team)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

@@ -16,6 +16,7 @@ def register(app) -> None:
         activities,
         dashboard,
         honours,
+        merchant_team,
         merchants,
         notifications,
         organisation,
@@ -26,6 +27,6 @@ def register(app) -> None:
 
     if not bp._blueprints:
         for module in (volunteers, reports, activities, merchants, payments, honours, dashboard,
-                       notifications, organisation):
+                       notifications, organisation, merchant_team):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)
