@@ -4,9 +4,10 @@ from volunteers import accounts, notifications
 from volunteers.statements import wallet_summary
 
 from ..auth import actor_required, current_actor
-from ..extensions import db
+from ..extensions import db, limiter
 from ..pages.notifications import text as notification_text
 from ..transactions import commit
+from .auth import login_limit
 from .schemas.common import ErrorSchema
 from .schemas.organisation import DoneSchema, PasswordChangeSchema
 from .schemas.volunteers import (
@@ -63,6 +64,7 @@ def read_notifications():
 
 
 @blp.route("/password", methods=["POST"])
+@limiter.limit(login_limit)
 @actor_required()
 @blp.arguments(PasswordChangeSchema)
 @blp.response(200, DoneSchema)

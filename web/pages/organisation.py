@@ -369,6 +369,7 @@ def role_decision(request_id, decision):
 # --- One's own account ---------------------------------------------------------------------
 
 @bp.route("/me/password", methods=["GET", "POST"])
+@limiter.limit(login_limit, methods=["POST"])
 @login_required
 def password():
     form = PasswordChangeForm()
