@@ -160,7 +160,7 @@ def area_list():
             flash(_("Area %(name)s created.", name=area.name), "success")
             return redirect(url_for("pages.organisation.area_list"))
     tree = areas.administered(db.session, current_user)
-    return render_template("admin/areas.html", form=form, tree=tree)
+    return render_template("admin/areas.html", form=form, tree=tree, levels=LEVEL_LABELS)
 
 
 @bp.route("/admin/areas/<code>", methods=["GET", "POST"])
