@@ -53,3 +53,15 @@ def test_people_without_the_role_are_turned_away(app, world):
         "csrf_token": csrf_token(page), "current_password": PASSWORD,
         "new_password": "a-new-password"})
     assert changed.status_code == 302
+
+
+def test_a_department_is_made_on_the_page_with_the_areas_it_serves(app, api, world):
+    client = signed_in(app, "xindu_admin")
+    page = client.get("/admin/departments").get_data(as_text=True)
+    made = client.post("/admin/departments", data={
+        "csrf_token": csrf_token(page), "code": "dafeng-wy", "name": "大丰物业",
+        "area": "dafeng", "serves": ["sanyuan", "nanfeng"]}, follow_redirects=True)
+    html = made.get_data(as_text=True)
+    assert "部门已新建。" in html and "还服务" in html
+    assert api.get("/departments/dafeng-wy", as_="xindu_admin").get_json()["serves"] == [
+        "nanfeng", "sanyuan"]

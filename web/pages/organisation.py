@@ -228,10 +228,13 @@ def department_list():
     form.area.choices = _area_choices()
     form.categories.choices = [(c.code, c.name) for c in
                                report_categories.active_categories(db.session)]
+    form.serves.choices = form.area.choices
     if form.validate_on_submit():
         try:
             departments.create_with(db.session, current_user, form.code.data, form.name.data,
-                                    form.area.data, form.categories.data or None)
+                                    form.area.data, form.categories.data or None,
+                                    served=[code for code in form.serves.data or ()
+                                            if code != form.area.data])
             commit()
         except DomainError as error:
             refused(error)
@@ -240,8 +243,10 @@ def department_list():
             return redirect(url_for("pages.organisation.department_list"))
     found = departments.administered_departments(db.session, current_user)
     handled = {d.id: departments.handled_categories(db.session, d) for d in found}
+    served = {d.id: departments.served_areas(db.session, d) for d in found}
     return render_template("admin/departments.html", form=form, departments=found,
-                           handled=handled, staff_form=StaffForm(), remove_form=EmptyForm())
+                           handled=handled, served=served, staff_form=StaffForm(),
+                           remove_form=EmptyForm())
 
 
 @bp.route("/admin/departments/<code>/staff", methods=["POST"])

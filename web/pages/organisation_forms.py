@@ -33,6 +33,7 @@ class DepartmentForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
     area = SelectField(_l("Area"), validators=[DataRequired()])
     categories = SelectMultipleField(_l("Report categories it handles"))
+    serves = SelectMultipleField(_l("Other areas it serves"))
 
 
 class StaffForm(FlaskForm):
