@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from volunteers import access
+from volunteers import access, audit
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import Programme, User
 
@@ -96,6 +96,8 @@ def set_earning_rule(session: Session, actor: User, programme_code: str, *,
         raise NotFound(f"no programme {programme_code}", programme=programme_code)
     access.require(actor, ("admin",), programme.area)
     rule = earning_rule(session, programme)
+    fields = ("points_per_hour", "daily_checkin_points")
+    before = audit.snapshot(rule, fields) if rule in session else None
     if points_per_hour is not None:
         if not 0 <= points_per_hour <= MAX_POINTS_PER_HOUR:
             raise Invalid("bad rate", errors={"points_per_hour": [f"0 to {MAX_POINTS_PER_HOUR}"]})
@@ -107,4 +109,6 @@ def set_earning_rule(session: Session, actor: User, programme_code: str, *,
         rule.daily_checkin_points = daily_checkin_points
     session.add(rule)
     session.flush()
+    audit.record(session, actor, "earning_rule.update", f"programme:{programme.code}", before,
+                 audit.snapshot(rule, fields), area=programme.area)
     return rule

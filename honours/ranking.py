@@ -36,7 +36,7 @@ import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
 from ledger.clock import CHINA, now
 from ledger.db import UtcDateTime
-from volunteers import access
+from volunteers import access, audit
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
 from volunteers.notifications import N_
@@ -133,12 +133,16 @@ def tier_rules(config: dict) -> list[tiers.TierRule]:
             for rule in config["tiers"]]
 
 
+AUDITED_FIELDS = ("mode", "tiers", "min_points", "counting_kinds", "exclude_staff")
+
+
 def configure(session: Session, actor: User, code: str, config: dict) -> dict:
     """Replace the programme's ranking configuration (a published snapshot keeps its copy)."""
     programme = get_programme(session, code)
     access.require(actor, RANKING_ROLES, programme.area)
     config = validated_config(config)
     row = session.scalar(select(RankingConfig).where(RankingConfig.programme_id == programme.id))
+    before = None if row is None else audit.snapshot(row, AUDITED_FIELDS)
     if row is None:
         row = RankingConfig(programme_id=programme.id)
         session.add(row)
@@ -146,6 +150,8 @@ def configure(session: Session, actor: User, code: str, config: dict) -> dict:
     row.counting_kinds, row.exclude_staff = config["counting_kinds"], config["exclude_staff"]
     row.updated_at, row.updated_by_id = now(), actor.id
     session.flush()
+    audit.record(session, actor, "ranking_config.update", f"programme:{programme.code}",
+                 before, audit.snapshot(row, AUDITED_FIELDS), area=programme.area)
     return config
 
 

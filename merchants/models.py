@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,6 +73,8 @@ class MerchantStaff(Base):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("merchants.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # The owner adds and removes the merchant's till staff (an administrator names owners).
+    owner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     merchant: Mapped[Merchant] = relationship(back_populates="staff")
     user: Mapped[User] = relationship(lazy="joined")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger import rules
 from ledger.clock import now
-from volunteers import access, areas, programmes, users
+from volunteers import access, areas, audit, programmes, users
 from volunteers.errors import Conflict, Forbidden, Invalid, NotFound
 from volunteers.models import User
 
@@ -66,8 +66,10 @@ def create_merchant(
                         owner_type="merchant", owner_id=merchant.id)
     ledger.open_account(session, merchant.cash_account, "CNY", "liability",
                         owner_type="merchant", owner_id=merchant.id)
-    for user in staff:
-        add_staff(session, actor, merchant, user)
+    for position, user in enumerate(staff):
+        member = add_staff(session, actor, merchant, user)
+        member.owner = position == 0  # the first staff named owns the merchant
+    session.flush()
     return merchant
 
 
@@ -132,6 +134,11 @@ def visible_merchants(session: Session, actor: User) -> list[Merchant]:
             or is_staff(session, actor, m.id)]
 
 
+AUDITED_FIELDS = ("title", "description", "kind", "price_points", "stock_total",
+                  "per_person_limit", "valid_from", "valid_until", "voucher_valid_days",
+                  "active")
+
+
 def create_offer(
     session: Session,
     actor: User,
@@ -164,6 +171,8 @@ def create_offer(
     )
     session.add(offer)
     session.flush()
+    audit.record(session, actor, "offer.create", f"offer:{offer.id}", None,
+                 audit.snapshot(offer, AUDITED_FIELDS), area=merchant.area)
     return offer
 
 
@@ -215,6 +224,7 @@ def edit_offer(session: Session, actor: User, offer_id: int, changes: dict) -> O
         problems["stock"] = [f"at least {issued}: vouchers already issued"]
     if problems:
         raise Invalid("the offer is not valid", errors=problems)
+    before = audit.snapshot(offer, AUDITED_FIELDS)
     values = {name: merged[name] for name in changes if name != "stock"}
     if "title" in values:
         values["title"] = values["title"].strip()
@@ -237,6 +247,8 @@ def edit_offer(session: Session, actor: User, offer_id: int, changes: dict) -> O
                            offer_id=offer_id)
         raise Invalid("the offer is not valid", errors={
             "stock": [f"at least {offer.vouchers_issued}: vouchers already issued"]})
+    audit.record(session, actor, "offer.update", f"offer:{offer.id}", before,
+                 audit.snapshot(offer, AUDITED_FIELDS), area=offer.merchant.area)
     return offer
 
 
@@ -272,6 +284,8 @@ def withdraw_offer(session: Session, actor: User, offer_id: int) -> Offer:
     session.refresh(offer)
     if changed is None:
         raise Conflict(f"offer {offer_id} was already withdrawn", offer_id=offer_id)
+    audit.record(session, actor, "offer.withdraw", f"offer:{offer.id}", {"active": True},
+                 {"active": False}, area=offer.merchant.area)
     return offer
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger import Posting
 from ledger.clock import CHINA, now
-from volunteers import access, programmes
+from volunteers import access, audit, programmes
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import Programme, User
 
@@ -54,12 +54,18 @@ def set_rate(session: Session, actor: User, programme_code: str, fen_per_point: 
                           errors={"merchant_id": ["not in this programme"]})
     rate = session.scalar(select(SettlementRate).where(
         SettlementRate.programme_id == programme.id, _same_merchant(merchant_id)))
+    before = None if rate is None else {"fen_per_point": rate.fen_per_point}
     if rate is None:
         rate = SettlementRate(programme_id=programme.id, merchant_id=merchant_id,
                               fen_per_point=fen_per_point, created_at=now())
         session.add(rate)
     rate.fen_per_point = fen_per_point
     session.flush()
+    if before != {"fen_per_point": fen_per_point}:
+        subject = f"programme:{programme.code}" + (
+            f":merchant:{merchant_id}" if merchant_id is not None else "")
+        audit.record(session, actor, "settlement_rate.set", subject, before,
+                     {"fen_per_point": fen_per_point}, area=programme.area)
     return rate
 
 

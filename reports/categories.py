@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from volunteers import access
+from volunteers import access, audit
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 
 from .models import URGENCIES, Category, CategoryGroup, Department
 
+AUDITED_FIELDS = ("name", "points", "urgency", "deadline_hours", "department_id", "legal_basis",
+                  "active")
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 MAX_POINTS = 10_000
 MAX_DEADLINE_HOURS = 24 * 365
@@ -74,14 +76,18 @@ def save_category(session: Session, actor: User, group_code: str, spec: Category
     if spec.department_id is not None and session.get(Department, spec.department_id) is None:
         raise Invalid("unknown department", errors={"department": ["unknown department"]})
     category = session.scalar(select(Category).where(Category.code == spec.code))
+    before = None if category is None else audit.snapshot(category, AUDITED_FIELDS)
     if category is None:
         category = Category(code=spec.code)
         session.add(category)
     category.group, category.position = group, position
-    for name in ("name", "points", "urgency", "deadline_hours", "department_id",
-                 "legal_basis", "active"):
+    for name in AUDITED_FIELDS:
         setattr(category, name, getattr(spec, name))
     session.flush()
+    after = audit.snapshot(category, AUDITED_FIELDS)
+    if before != after:
+        audit.record(session, actor, "category.create" if before is None else "category.update",
+                     f"category:{category.code}", before, after)
     return category
 
 

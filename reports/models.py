@@ -65,6 +65,16 @@ class DepartmentMember(Base):
     user: Mapped[User] = relationship()
 
 
+class DepartmentArea(Base):
+    """An area a department serves besides its own (a traffic brigade covering two streets)."""
+
+    __tablename__ = "report_department_areas"
+
+    department_id: Mapped[int] = mapped_column(ForeignKey("report_departments.id"),
+                                               primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), primary_key=True)
+
+
 class CategoryGroup(Base):
     """A group of categories (交通设施, 市容环境 ...): an Open311 service group."""
 

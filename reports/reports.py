@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import ledger
 from ledger.clock import now
-from volunteers import access, areas, programmes
+from volunteers import access, areas, audit, programmes
 from volunteers.errors import Conflict, Invalid, NotFound, Unauthorized
 from volunteers.models import Area, Programme, RoleGrant, User
 from volunteers.notifications import N_, notify
@@ -382,11 +382,15 @@ def set_duplicate_share(session: Session, actor: User, programme: Programme,
     if not 0 <= percent <= 100:
         raise Invalid("bad share", errors={"duplicate_share_percent": ["0 to 100"]})
     settings = session.get(ReportSettings, programme.id)
+    before = None if settings is None else {
+        "duplicate_share_percent": settings.duplicate_share_percent}
     if settings is None:
         settings = ReportSettings(programme_id=programme.id)
         session.add(settings)
     settings.duplicate_share_percent = percent
     session.flush()
+    audit.record(session, actor, "programme_settings.update", f"programme:{programme.code}",
+                 before, {"duplicate_share_percent": percent}, area=programme.area)
     return settings
 
 

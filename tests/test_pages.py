@@ -157,7 +157,7 @@ def test_register_refuses_a_bad_user_name_in_chinese(client, world):
     response = client.post("/register", data={
         "csrf_token": csrf_token(page), "username": "a b", "display_name": "x",
         "password": "long-enough-1", "area": "sanyuan"})
-    assert "3 至 64 位，可用字母、数字及 _ . -" in text_of(response)
+    assert "2 到 64 个字符：汉字、字母、数字、_ . 或 -" in text_of(response)
 
 
 def test_admin_desk_shows_programme_balances(client, world):

@@ -12,9 +12,11 @@ import pytest
 
 from ledger import ddl, sql_files
 from merchants import ddl as merchants_ddl
+from volunteers import ddl as volunteers_ddl
 
 ROOT = Path(__file__).resolve().parent.parent
-SQL_FILES = sorted([*ROOT.glob("ledger/sql/*.sql"), *ROOT.glob("merchants/sql/*.sql")])
+SQL_FILES = sorted([*ROOT.glob("ledger/sql/*.sql"), *ROOT.glob("merchants/sql/*.sql"),
+                    *ROOT.glob("volunteers/sql/*.sql")])
 
 # What each released version sends to the database (its statements, comments left out). A
 # new version is a new file added here; a released file whose digest changes fails: write a
@@ -46,6 +48,12 @@ RELEASED = {
         "8da88085af0de34aae4f6b2a65e6a2e1821e1f5af1170ebd43a35f2109beec21",
     "merchants/sql/merchants_redeem_voucher.v1.sql":
         "4dd1c3a2cbcc71cf45e3a4284d4b61923584315a65546fe894cc210535139bbe",
+    "volunteers/sql/audit_append_only.v1.sql":
+        "768cd24cdbc270d88608d800a15e66679e17943512fa66999bf0320acf85c07e",
+    "volunteers/sql/audit_append_only_sqlite.v1.sql":
+        "5e442bfe2a48eec65911bdf4cb70035f6492a1783b53291f1b928682abb09f11",
+    "volunteers/sql/audit_refuse_change.v1.sql":
+        "f087222150d20f27158f14195e56c95cfaafe8ffbfdabd1f3ce874e239763aac",
 }
 
 STORED_FUNCTION_TEXT = re.compile(r"LANGUAGE\s+plpgsql|CREATE\s+(OR\s+REPLACE\s+)?FUNCTION",
@@ -84,7 +92,8 @@ def test_the_current_versions_are_the_newest_files():
     for path in SQL_FILES:
         name, version, _package = name_and_version(path)
         newest[name] = max(version, newest.get(name, 0))
-    current = dict(ddl.POSTGRES_CURRENT + ddl.SQLITE_CURRENT + merchants_ddl.POSTGRES_CURRENT)
+    current = dict(ddl.POSTGRES_CURRENT + ddl.SQLITE_CURRENT + merchants_ddl.POSTGRES_CURRENT
+                   + volunteers_ddl.POSTGRES_CURRENT + volunteers_ddl.SQLITE_CURRENT)
     assert current == newest
 
 

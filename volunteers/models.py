@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -41,6 +42,11 @@ class Area(Base):
     level: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     path: Mapped[str] = mapped_column(String(600), index=True)
+    # An area with history is closed, never deleted: it keeps its reports and people.
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    boundary: Mapped[dict | None] = mapped_column(JSON)
+    centre_lat: Mapped[float | None] = mapped_column(Float)
+    centre_lng: Mapped[float | None] = mapped_column(Float)
 
     parent: Mapped[Area | None] = relationship(remote_side=[id])
 
@@ -58,8 +64,11 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The office's own key for a person (a rider's staff number), for re-imports.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    # False: suspended (cannot sign in, tokens refused, left out of rankings; points stay).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -110,6 +119,51 @@ class RoleGrant(Base):
 
     user: Mapped[User] = relationship(back_populates="grants")
     area: Mapped[Area] = relationship(lazy="joined")
+
+
+class RoleRequest(Base):
+    """A grant of ``admin`` waiting for a second administrator of the area (maker-checker:
+    one administrator alone cannot make another)."""
+
+    __tablename__ = "role_requests"
+    __table_args__ = (
+        CheckConstraint("status IN ('awaiting_approval', 'granted', 'rejected')",
+                        name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    area: Mapped[Area] = relationship(lazy="joined")
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
+
+
+class AccountCode(Base):
+    """A one-time code that sets a password: an activation code for an imported person, or a
+    reset code an administrator issues. Only its SHA-256 is stored; it expires and is used
+    once."""
+
+    __tablename__ = "account_codes"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('activation', 'reset')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ApiToken(Base):
@@ -224,3 +278,29 @@ class TeamMember(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
     joined_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class AuditEvent(Base):
+    """One administrative change (a category's points, a role, a rate, an area ...): who made
+    it, when, from which address, and the values before and after. Append-only: triggers
+    refuse UPDATE and DELETE (``volunteers/sql/audit_append_only*.sql``). ``area_path`` copies
+    the path of the area the change belongs to, so an administrator's view is one prefix
+    range; a change with no area of its own (a report category) sits on the root."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_area_path_id", "area_path", "id"),
+        Index("ix_audit_events_kind_id", "kind", "id"),
+        Index("ix_audit_events_actor_id_id", "actor_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(200))
+    area_path: Mapped[str] = mapped_column(String(600))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)

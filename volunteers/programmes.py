@@ -14,7 +14,7 @@ import ledger
 from ledger import Posting
 from ledger.clock import now
 
-from . import access, areas
+from . import access, areas, audit
 from .errors import BudgetExhausted, Conflict, Forbidden, Invalid, NotFound
 from .models import STAFF_ROLES, Award, Programme, User
 from .users import get_user
@@ -64,6 +64,9 @@ def create_programme(
     )
     session.add(programme)
     session.flush()
+    audit.record(session, actor, "programme.create", f"programme:{code}", None, {
+        "name": name, "area": area.code, "points_per_yuan": points_per_yuan,
+        "award_approval_threshold_points": award_approval_threshold_points}, area=area)
     open_world(session)
     for account_name, unit, kind, no_overdraft in CHART:
         ledger.open_account(session, programme.account(account_name), unit, kind,

@@ -18,14 +18,18 @@ from .errors import Conflict, Invalid, NotFound, Unauthorized
 from .models import ROLES, ApiToken, RoleGrant, User
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password, hash_password
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+# Letters of any script (Chinese names for older residents), digits, _ . -; not all digits,
+# which would read as a phone number at sign-in.
+USERNAME_PATTERN = re.compile(r"^(?!\d+$)[\w.-]{2,64}$")
+USERNAME_RULE = "2-64 letters (Chinese too), digits, _ . -; not only digits"
+PHONE_PATTERN = re.compile(r"^\+?[0-9 -]{5,20}$")
 TOKEN_LIFETIME = timedelta(days=30)
 
 
 def create_user(
     session: Session,
     username: str,
-    password: str,
+    password: str | None,
     *,
     role: str,
     area_code: str,
@@ -34,8 +38,9 @@ def create_user(
 ) -> User:
     """A user holding ``role`` on ``area_code``. Volunteers get a points wallet."""
     if not USERNAME_PATTERN.match(username or ""):
-        raise Invalid("bad user name", errors={"username": ["3-64 letters, digits, _ . -"]})
-    if not MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH:
+        raise Invalid("bad user name", errors={"username": [USERNAME_RULE]})
+    if password is not None and not (
+            MIN_PASSWORD_LENGTH <= len(password or "") <= MAX_PASSWORD_LENGTH):
         raise Invalid("bad password", errors={
             "password": [f"{MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"]})
     if role not in ROLES:
@@ -45,7 +50,8 @@ def create_user(
         raise Conflict(f"user name {username} is taken", errors={"username": ["taken"]})
     user = User(
         username=username,
-        password_hash=hash_password(password),
+        # No password (an imported person): nothing signs in until an activation code sets one.
+        password_hash=hash_password(password) if password is not None else "",
         display_name=(display_name or username)[:120],
         phone=phone,
         area=area,
@@ -98,8 +104,19 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+def find_for_login(session: Session, login: str) -> User | None:
+    """The user a sign-in names: by user name, else by phone number when exactly one person
+    has it."""
+    login = (login or "").strip()
+    user = find_user(session, login)
+    if user is None and PHONE_PATTERN.match(login):
+        found = session.scalars(select(User).where(User.phone == login).limit(2)).all()
+        user = found[0] if len(found) == 1 else None
+    return user
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
-    user = find_user(session, username or "")
+    user = find_for_login(session, username or "")
     if user is None or not user.active or not check_password(user.password_hash, password or ""):
         raise Unauthorized("wrong user name or password")
     return user
@@ -134,3 +151,22 @@ def user_with_roles(session: Session, user_id: int) -> User | None:
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def search(session: Session, actor: User, text: str, limit: int = 50) -> list[User]:
+    """People in the actor's admin areas whose user name, name or phone starts with ``text``
+    (everyone there, newest first, when it is empty)."""
+    from sqlalchemy import or_
+
+    from .models import Area
+
+    paths = [grant.area.path for grant in actor.grants if grant.role == "admin"]
+    if not paths:
+        return []
+    query = select(User).join(Area, Area.id == User.area_id).where(
+        or_(*(Area.path.startswith(path, autoescape=True) for path in paths)))
+    if text:
+        query = query.where(or_(User.username.startswith(text, autoescape=True),
+                                User.display_name.startswith(text, autoescape=True),
+                                User.phone.startswith(text, autoescape=True)))
+    return list(session.scalars(query.order_by(User.id.desc()).limit(limit)))

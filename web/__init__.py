@@ -52,11 +52,22 @@ def create_app(overrides: dict | None = None) -> Flask:
     notifications.register(app)
     formatting.register(app)
     errors.register(app)
+    _record_addresses(app)
 
     from .cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _record_addresses(app: Flask) -> None:
+    """Each request's changes are logged with the client's address (behind a proxy, the
+    proxy's unless ProxyFix is configured)."""
+    from volunteers import audit
+
+    @app.before_request
+    def remember_address():
+        audit.set_address(db.session, request.remote_addr)
 
 
 def _register_pages(app: Flask) -> None:

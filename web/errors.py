@@ -59,6 +59,18 @@ PAGE_MESSAGES = {
     # One code for every limit (an offer's per-person limit, a programme's cash-out limits).
     "limit_reached": _l("That is over the limit for this."),
     "offer_closed": _l("This offer is not open."),
+    "area_cycle": _l("An area cannot move under itself or one of its own areas."),
+    "area_closed": _l("That area is closed."),
+    "area_is_root": _l("The top area cannot be changed or closed."),
+    "area_has_open_reports": _l("The area still has open reports: handle them first."),
+    "area_has_live_offers": _l("The area still has live offers: withdraw them first."),
+    "last_admin": _l("This is the last administrator of the area: grant another first."),
+    "already_decided": _l("This request was already decided."),
+    "invalid_code": _l("The code is wrong, used or expired."),
+    "already_suspended": _l("This user is already suspended."),
+    "not_suspended": _l("This user is not suspended."),
+    "cannot_suspend_self": _l("You cannot suspend yourself."),
+    "import_refused": _l("The file cannot be imported: see the problems per row."),
 }
 
 

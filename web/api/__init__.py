@@ -8,10 +8,14 @@ def register(api) -> list:
     from . import (
         accounts,
         activities,
+        audit,
         auth,
         counter,
+        imports,
         me,
+        merchant_team,
         merchants,
+        organisation,
         payments,
         programmes,
         rankings,
@@ -24,7 +28,8 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, counter, settlements, payments, rankings)]
+        vouchers, counter, settlements, payments, rankings, audit, organisation, imports,
+        merchant_team)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

@@ -1,10 +1,11 @@
 from flask_smorest import Blueprint
 
-from volunteers import users
+from volunteers import accounts, users
 
 from ..extensions import db, limiter
 from ..transactions import commit
 from .schemas.common import ErrorSchema
+from .schemas.organisation import DoneSchema, PasswordResetSchema
 from .schemas.volunteers import RegisterSchema, TokenRequestSchema, TokenSchema, UserSchema
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Sign-in and sign-up")
@@ -43,3 +44,17 @@ def register(payload):
     )
     commit()
     return user
+
+
+@blp.route("/reset", methods=["POST"])
+@limiter.limit(login_limit)
+@blp.arguments(PasswordResetSchema)
+@blp.response(200, DoneSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="invalid_code: wrong, used or expired")
+@blp.alt_response(429, schema=ErrorSchema)
+def reset(payload):
+    """Sets a new password with a one-time reset or activation code (user name or phone)."""
+    accounts.reset_with_code(db.session, payload["username"], payload["code"],
+                             payload["new_password"])
+    commit()
+    return {"ok": True}

@@ -1,12 +1,15 @@
 from flask_smorest import Blueprint
 
-from volunteers import notifications
+from volunteers import accounts, notifications
 from volunteers.statements import wallet_summary
 
 from ..auth import actor_required, current_actor
-from ..extensions import db
+from ..extensions import db, limiter
 from ..pages.notifications import text as notification_text
 from ..transactions import commit
+from .auth import login_limit
+from .schemas.common import ErrorSchema
+from .schemas.organisation import DoneSchema, PasswordChangeSchema
 from .schemas.volunteers import (
     MarkedReadSchema,
     MeSchema,
@@ -58,3 +61,18 @@ def read_notifications():
     marked = notifications.mark_read(db.session, current_actor().id)
     commit()
     return {"marked": marked}
+
+
+@blp.route("/password", methods=["POST"])
+@limiter.limit(login_limit)
+@actor_required()
+@blp.arguments(PasswordChangeSchema)
+@blp.response(200, DoneSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="validation_error: the current "
+                  "password is wrong, or the new one too short")
+def change_password(payload):
+    """Changes my password; every token of mine (this one too) stops working."""
+    accounts.change_password(db.session, current_actor(), payload["current_password"],
+                             payload["new_password"])
+    commit()
+    return {"ok": True}

@@ -155,8 +155,12 @@ def escalate(max_reports):
 def register_commands(app) -> None:
     from .honours import ranking_cli
     from .merchants import merchants_cli, vouchers_cli
+    from .organisation import COMMANDS, register_user_commands
     from .worker import worker
 
+    if "grant" not in users_cli.commands:
+        register_user_commands(users_cli)
+
     for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
-                  ranking_cli, worker):
+                  ranking_cli, worker, *COMMANDS):
         app.cli.add_command(group)

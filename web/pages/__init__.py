@@ -17,8 +17,10 @@ def register(app) -> None:
         counter,
         dashboard,
         honours,
+        merchant_team,
         merchants,
         notifications,
+        organisation,
         payments,
         reports,
         volunteers,
@@ -26,6 +28,6 @@ def register(app) -> None:
 
     if not bp._blueprints:
         for module in (volunteers, reports, activities, merchants, counter, payments, honours,
-                       dashboard, notifications):
+                       dashboard, notifications, organisation, merchant_team):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)

@@ -24,8 +24,8 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     username = StringField(_l("User name"), validators=[
-        DataRequired(), Regexp(r"^[A-Za-z0-9_.-]{3,64}$",
-                               message=_l("3 to 64 letters, digits, _ . or -"))])
+        DataRequired(), Regexp(r"^(?!\d+$)[\w.-]{2,64}$",
+                               message=_l("2 to 64 letters (Chinese too), digits, _ . or -"))])
     display_name = StringField(_l("Name shown to others"),
                                validators=[DataRequired(), Length(max=120)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=8, max=256)])

@@ -22,7 +22,7 @@ class TokenSchema(Schema):
 
 
 class RegisterSchema(Schema):
-    username = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.-]{3,64}$"))
+    username = fields.String(required=True, validate=validate.Regexp(r"^(?!\d+$)[\w.-]{2,64}$"))
     password = fields.String(required=True, load_only=True,
                              validate=validate.Length(min=8, max=256))
     display_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
