@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -27,6 +26,7 @@ from flask_login import current_user, login_required
 
 from imports import files as import_files
 from imports import importer
+from ledger import clock
 from reports import categories as report_categories
 from reports import departments
 from volunteers import access, accounts, areas, audit, roles, users
@@ -120,7 +120,7 @@ def audit_log():
 def audit_csv():
     access.require(current_user, ("admin",))
     body = audit.export_csv(db.session, current_user, audit_filter_from_query())
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    stamp = clock.now().astimezone(clock.CHINA).strftime("%Y%m%d-%H%M")
     return Response(body.encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename=audit-{stamp}.csv"})
 
