@@ -655,9 +655,9 @@ def _number(value) -> float | None:
 
 
 def _error_text(error: DomainError) -> str:
-    from ..errors import PAGE_MESSAGES
+    from ..messages import message_for
 
-    return str(PAGE_MESSAGES.get(error.code, error.message))
+    return message_for(error)
 
 
 def _same_site(url: str | None) -> bool:

@@ -39,8 +39,9 @@ from volunteers import access
 from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
 from ..api.vouchers import redeem_scan, scan_limit, scanner_identity, voucher_key
-from ..errors import PAGE_MESSAGES, ApiError
+from ..errors import ApiError
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm, OnceForm
 
@@ -127,7 +128,7 @@ def take(offer_id):
         commit()
     except (DomainError, ledger.LedgerError) as error:
         db.session.rollback()
-        flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("pages.merchants.offer_list"))
     flash(_("Voucher ready: show its QR code at the till."), "success")
     return redirect(url_for("pages.merchants.voucher", voucher_id=voucher.id))
@@ -344,7 +345,7 @@ def edit_offer(offer_id):
             status = 422
         except Conflict as error:
             db.session.rollback()
-            flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
+            flash(message_for(error), "error")
             return redirect(back)
         else:
             flash(_("Offer saved. A new price applies to vouchers taken from now on."),
@@ -361,7 +362,7 @@ def _show_field_errors(form: FlaskForm, errors: dict, vouchers_issued: int) -> N
     for name, messages in (errors or {}).items():
         field = getattr(form, name, None)
         if field is None:
-            flash(str(PAGE_MESSAGES["validation_error"]), "error")
+            flash(message_for(code="validation_error"), "error")
             continue
         if name == "stock":
             messages = [_("At least %(count)s: vouchers already issued.",

@@ -17,8 +17,8 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError
 from volunteers.statements import wallet_summary
 
-from ..errors import PAGE_MESSAGES
 from ..extensions import db
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm, OnceForm
 
@@ -108,10 +108,8 @@ def card_urls(programme_code: str) -> tuple[str, str]:
 
 
 def refusal(error: Exception) -> str:
-    """The sentence a person reads for a refused form, with the service's detail."""
-    code = getattr(error, "code", "")
-    shown = PAGE_MESSAGES.get(code)
-    return f"{shown} ({error.message})" if shown else error.message
+    """The sentence a person reads for a refused form (web/messages.py)."""
+    return message_for(error)
 
 
 def _member_programmes():
@@ -248,7 +246,9 @@ def cash_out_page():
     access.require(current_user, ("volunteer",))
     member = _member_programmes()
     form = CashOutForm()
-    form.programme.choices = [(p.code, p.name) for p in member]
+    # Only programmes that offer cash-out are offered: the form is hidden when none does.
+    form.programme.choices = [(p.code, p.name) for p in member
+                              if getattr(cash_out.policy_of(db.session, p), "enabled", False)]
     if form.validate_on_submit():
         try:
             made = cash_out.request_cash_out(

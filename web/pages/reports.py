@@ -35,6 +35,7 @@ from volunteers.errors import DomainError, NotFound
 from volunteers.models import Area
 
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..report_support import draft_from, media_path, reporter_name, reporter_phone, upload_dir
 from ..report_support import uploads_from as uploads_of
 from ..transactions import commit
@@ -134,10 +135,7 @@ def save_report(form, actor, **extra):
         commit()
     except DomainError as error:
         db.session.rollback()
-        for field, messages in (getattr(error, "errors", None) or {}).items():
-            flash(f"{field}: {'; '.join(messages)}", "error")
-        if not getattr(error, "errors", None):
-            flash(error.message, "error")
+        flash(message_for(error), "error")
         return None
     return report
 
@@ -412,11 +410,12 @@ def assessment_page():
     result = assessment.monthly_report(db.session, current_user, request.args.get("area"),
                                        month)
     return render_template("reports/assessment.html", result=result, month=month,
-                           daily_svg=bar_svg([(d.day, n) for d, n in result.daily]),
-                           group_svg=bar_svg(result.by_group))
+                           daily_svg=bar_svg([(d.day, n) for d, n in result.daily],
+                                             _("Reports per day")),
+                           group_svg=bar_svg(result.by_group, _("Reports per group")))
 
 
-def bar_svg(pairs: list, height: int = 220) -> str:
+def bar_svg(pairs: list, title: str = "", height: int = 220) -> str:
     """A bar chart drawn on the server: it needs no script and prints as it shows. At most
     about ten labels, so a month's days stay readable on a phone."""
     if not pairs:
@@ -437,7 +436,8 @@ def bar_svg(pairs: list, height: int = 220) -> str:
                     f'<rect x="{x + 2}" y="{height - 26 - bar}" width="{width - 4}" '
                     f'height="{bar}" fill="#c8961e"/>{shown}{value}</g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width * len(pairs)} '
-            f'{height}" role="img" class="chart">{"".join(bars)}</svg>')
+            f'{height}" role="img" aria-label="{escape(title)}" class="chart">'
+            f'{"".join(bars)}</svg>')
 
 
 @bp.route("/reports/assessment.csv")
