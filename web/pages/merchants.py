@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
@@ -240,8 +241,10 @@ def _merchant_for_page() -> Merchant:
 
 
 class OfferForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    title = StringField(lazy_pgettext("offer", "Title"),
+                        validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(lazy_pgettext("offer", "Description"),
+                                validators=[Optional(), Length(max=2000)])
     kind = SelectField(_l("Kind"))
     price_points = IntegerField(_l("Price in points"), validators=[
         DataRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
@@ -276,8 +279,10 @@ def merchant_home():
 
 
 class OfferEditForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    title = StringField(lazy_pgettext("offer", "Title"),
+                        validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(lazy_pgettext("offer", "Description"),
+                                validators=[Optional(), Length(max=2000)])
     kind = SelectField(_l("Kind"))
     price_points = IntegerField(_l("Price in points"), validators=[
         InputRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
@@ -433,7 +438,8 @@ class PaidForm(FlaskForm):
 
 
 class MerchantForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("merchant", "Name"),
+                       validators=[DataRequired(), Length(max=120)])
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     area = StringField(_l("Area code"), validators=[DataRequired(), Length(max=64)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])

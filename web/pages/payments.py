@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -72,7 +73,7 @@ class CauseForm(EmptyForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     area = SelectField(_l("Area"), validators=[DataRequired()])
     kind = SelectField(_l("Kind of cause"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[
+    title = StringField(lazy_pgettext("cause", "Title"), validators=[
         DataRequired(), Length(max=donations.MAX_TITLE_LENGTH)])
     story = TextAreaField(_l("Story"), validators=[
         DataRequired(), Length(max=donations.MAX_STORY_LENGTH)])
