@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import select
@@ -34,6 +35,7 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError, NotFound
 from volunteers.models import Area
 
+from .. import formatting
 from ..extensions import db, limiter
 from ..messages import message_for
 from ..report_support import draft_from, media_path, reporter_name, reporter_phone, upload_dir
@@ -94,11 +96,8 @@ def report_labels():
 
 @bp.app_template_filter("clock")
 def clock(value: datetime | None) -> str:
-    """A moment as 2026-11-30 16:16 in China time: a queue shows fifty of them, and Babel's
-    localised format costs about a millisecond each."""
-    if value is None:
-        return ""
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    """A moment in the one format of every page (web/formatting.py)."""
+    return formatting.moment(value)
 
 
 def handles_reports() -> bool:
@@ -208,6 +207,18 @@ def media(report_id, media_id):
     return send_file(media_path(item, thumbnail), mimetype=item.content_type, max_age=0)
 
 
+# What the reviewer reads once a step is taken: what happened, not just "saved".
+DONE = {
+    "verify": _l("Verified: the reporter is told and receives the points."),
+    "reject": _l("Rejected: the reporter is told why."),
+    "false": _l("Marked false: the points are taken back and the reporter is told."),
+    "dispatch": _l("Dispatched to the department."),
+    "start": _l("Marked as being handled."),
+    "resolve": _l("Marked resolved: the reporter is told."),
+    "close": _l("Closed."),
+}
+
+
 @bp.route("/reports/<int:report_id>/<action>", methods=["POST"])
 @login_required
 def act(report_id, action):
@@ -238,7 +249,7 @@ def act(report_id, action):
         return redirect(url_for("pages.reports.show", report_id=report_id))
     run(form)
     commit()
-    flash(_("Saved."), "success")
+    flash(str(DONE[action]), "success")
     return redirect(url_for("pages.reports.show", report_id=report_id))
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 import ledger
 from volunteers import access, areas, programmes, users
 from volunteers.errors import DomainError, Unauthorized
-from volunteers.models import Area, User
+from volunteers.models import Area, Programme, User
 from volunteers.statements import readable_account, wallet_summary
 
 from .. import navigation
@@ -189,7 +190,7 @@ def account(code):
                              page_size=STATEMENT_PAGE_SIZE)
     next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
     return render_template("account.html", account=found, lines=lines, next_before=next_before,
-                           notes=hold_notes(lines))
+                           notes=hold_notes(lines), title=account_title(found.code))
 
 
 @bp.route("/admin/volunteers")
@@ -204,6 +205,23 @@ def volunteer_list():
               and access.holds(u, ("volunteer",))]
     wallets = ledger.balances(db.session, [u.wallet_code for u in people])
     return render_template("admin/volunteers.html", people=people, wallets=wallets)
+
+
+ACCOUNT_PARTS = {"fund": _l("fund"), "budget": _l("points budget"), "wallet": _l("points wallet")}
+
+
+def account_title(code: str) -> str:
+    """An account as a person names it (丰行侠·新都大丰 · 资金池), not its ledger code."""
+    parts = code.split(":")
+    if len(parts) == 3 and parts[2] in ACCOUNT_PARTS:
+        owner = None
+        if parts[0] == "programme":
+            owner = db.session.scalar(db.select(Programme.name).where(Programme.code == parts[1]))
+        elif parts[0] == "volunteer" and parts[1].isdigit():
+            owner = db.session.scalar(db.select(User.display_name).where(User.id == int(parts[1])))
+        if owner:
+            return f"{owner} · {ACCOUNT_PARTS[parts[2]]}"
+    return code
 
 
 def hold_notes(lines) -> dict[int, tuple[str, str | None]]:
