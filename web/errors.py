@@ -51,14 +51,13 @@ def wants_json() -> bool:
 
 def error_response(status: int, code: str, detail: str, errors: dict | None = None,
                    extra: dict | None = None, error: BaseException | None = None):
-    """``message`` is the person's sentence in their language (web/messages.py); the
-    developer's ``detail`` goes to the API only, never onto a page."""
+    """``message`` is the person's sentence in their language (web/messages.py), on pages and
+    in the API alike; the developer's ``detail`` goes to the log only."""
     db.session.rollback()
     message = message_for(error, code)
+    log.info("refused %s %s: %s", status, code, detail)
     if wants_json():
         body = {"code": code, "message": message}
-        if detail and detail != message:
-            body["detail"] = detail
         if errors:
             body["errors"] = errors
         body.update(extra or {})

@@ -28,8 +28,6 @@ class ErrorSchema(Schema):
     code = fields.String(required=True, metadata={"example": "insufficient_points"})
     message = fields.String(required=True, metadata={
         "description": "one plain sentence in the caller's language (Accept-Language)"})
-    detail = fields.String(metadata={
-        "description": "the developer's English detail, when it says more than message"})
     errors = fields.Dict(metadata={"description": "field errors, for validation_error"})
 
 
