@@ -76,9 +76,32 @@ def photograph(app, shots: Path, only: list[str]) -> None:
                          axe=False, max_pages=limit)
                 finally:
                     context.close()
+        if not only or "volunteer" in only:
+            large_text(browser, base, shots)
         browser.close()
     for problem in walked.problems:
         print(problem)
+
+
+def large_text(browser, base: str, shots: Path) -> None:
+    """The 适老化 mode: the volunteer switches it on 我的, then the wallet and 我的 again."""
+    from tests.browser_support import PHONE_VIEWPORT
+    from tests.phone_walk import PEOPLE, save_screen, sign_in
+
+    context = browser.new_context(viewport=PHONE_VIEWPORT, locale="zh-CN", is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        sign_in(page, base, PEOPLE["volunteer"])
+        page.goto(base + "/me")
+        page.locator("[data-test=large-text]").click()
+        for path in ("/wallet", "/me"):
+            page.goto(base + path)
+            save_screen(page, shots, "volunteer-large-text", "zh-CN", path)
+        page.goto(base + "/me")
+        page.locator("[data-test=large-text]").click()
+    finally:
+        context.close()
 
 
 if __name__ == "__main__":

@@ -107,7 +107,6 @@ def walk(context, base: str, who: str, username: str | None, language: str, walk
             if response is None or response.status >= 400:
                 walked.problems.append(f"{label}: status {response and response.status}")
                 continue
-            page.wait_for_load_state()
             found = page.evaluate(CHECKS_JS, MIN_TAP_PX)
             if axe:
                 found += page.evaluate(AXE_JS)

@@ -65,9 +65,9 @@ def test_a_person_with_two_roles_switches_and_lands_on_the_other(app, client, wo
 
 def test_large_text_is_kept_on_the_account(client, world):
     login(client, "rider")
-    assert "large-text" not in re.search(r"<body[^>]*>", text_of(client.get("/wallet"))).group(0)
+    assert "large-text" not in re.search(r"<html[^>]*>", text_of(client.get("/wallet"))).group(0)
     post_form(client, "/me", "/me/large-text", {})
     client.post("/logout", data={"csrf_token": re.search(
         r'name="csrf_token" value="([^"]+)"', text_of(client.get("/me"))).group(1)})
     login(client, "rider")
-    assert "large-text" in re.search(r"<body[^>]*>", text_of(client.get("/wallet"))).group(0)
+    assert "large-text" in re.search(r"<html[^>]*>", text_of(client.get("/wallet"))).group(0)
