@@ -17,11 +17,16 @@ pytestmark = [pytest.mark.browser, pytest.mark.commits]
 
 
 @pytest.fixture
-def demo(app, request):
+def sqlite_only(request):
+    """Skips before any database is built for the PostgreSQL copy."""
     if request.node.callspec.params["database"] != "sqlite":
         pytest.skip("the pages are the same on PostgreSQL; one backend keeps the walk short")
     if not AXE.exists():
         pytest.skip("tests/vendor/axe.min.js is missing (make test-vendor)")
+
+
+@pytest.fixture
+def demo(sqlite_only, app):
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
     with serve(app, "jindou-phone-walk") as base:
