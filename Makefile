@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 # Two pytest workers (pytest-xdist), one per core; each builds its own databases.
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench system-packages vendor clean
+.PHONY: run test lint bench system-packages vendor test-vendor screens clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ $(VENDORED): node_modules/.package-lock.json
 
 vendor: $(VENDORED)
 
+# axe-core checks the pages' accessibility in the browser tests only: never served by the app.
+AXE := tests/vendor/axe.min.js
+
+$(AXE): node_modules/.package-lock.json
+	mkdir -p tests/vendor
+	cp node_modules/axe-core/axe.min.js $(AXE)
+
+test-vendor: vendor $(AXE)
+
 # The web server and the worker (periodic jobs) side by side; Ctrl-C stops both. `exec`: the
 # script is make's own child, so the SIGTERM make passes on when it is stopped reaches it.
 run: $(VENV)/.installed-run vendor
@@ -45,9 +54,13 @@ run: $(VENV)/.installed-run vendor
 system-packages:
 	./scripts/install-system-packages
 
-test: $(VENV)/.installed-test system-packages vendor
+test: $(VENV)/.installed-test system-packages test-vendor
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# docs/screens/: every page of every role at 390 px, for reviewers (scripts/screens.py).
+screens: $(VENV)/.installed-test vendor
+	$(BIN)/python scripts/screens.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
@@ -56,4 +69,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ledger_bench.py
 
 clean:
-	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules $(VENDOR) tests/vendor build *.egg-info .pytest_cache .ruff_cache .hypothesis

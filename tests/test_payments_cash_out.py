@@ -59,7 +59,7 @@ def test_the_rate_converts_points_to_fen_and_refuses_fractions(app, api, world):
     refused = cash_out(api, 10, programme="beans")
     assert (refused.status_code, refused.get_json()["code"]) == (422, "validation_error")
     assert refused.get_json()["errors"] == {"amount_points": ["a multiple of 3"]}
-    assert "9 or 12" in refused.get_json()["message"]
+    assert "3 的倍数" in refused.get_json()["message"]
     assert ledger_snapshot(app) == before
     made = cash_out(api, 45, programme="beans").get_json()
     assert (made["amount_points"], made["amount_fen"]) == (45, 150)
@@ -98,7 +98,7 @@ def test_over_the_monthly_maximum_is_limit_reached(app, api, world):
     before = ledger_snapshot(app)
     response = cash_out(api, 31)
     assert (response.status_code, response.get_json()["code"]) == (409, "limit_reached")
-    assert "30 more points" in response.get_json()["message"]
+    assert "还可以兑现 30 积分" in response.get_json()["message"]
     assert ledger_snapshot(app) == before
     assert cash_out(api, 30).status_code == 201
     # The limit is per volunteer: another rider has their own month.

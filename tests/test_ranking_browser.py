@@ -63,6 +63,7 @@ def test_admin_publishes_and_the_rider_verifies_the_certificate(served, browser,
         assert [row[3] for row in rows[1:]] == ["rider", "rider2"]
         assert rows[1][6] == "大侠" and rows[1][7] == "500.00"
         page.screenshot(path=screenshots / f"{database}-honours-2-published.png", full_page=True)
+        page.locator("[data-test=nav-me]").click()  # signing out is on 我的
         page.locator("[data-test=logout]").click()
 
         phone = context.new_page()

@@ -38,7 +38,7 @@ def test_rider_reports_reviewer_verifies_rider_sees_points(
         page.locator("[data-test=nav-report]").click()
         expect(page.locator("h1")).to_have_text("上报问题")
         expect(page.locator("[data-test=location-status]")).to_contain_text("已定位")
-        page.get_by_label("你发现了什么问题？").select_option("traffic-signal")
+        page.get_by_label("您发现了什么问题？").select_option("traffic-signal")
         page.get_by_label("地点（地址）").fill("蜀龙大道与大丰大道路口")
         page.get_by_label("问题描述").fill("路口红绿灯不亮，车辆通行混乱")
         page.locator("#photos").set_input_files(str(photo))

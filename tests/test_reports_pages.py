@@ -122,7 +122,7 @@ def test_the_courtyard_poster_qr_opens_the_residents_page(client, app, site):
     resident = app.test_client()
     path = "/" + link.split("/", 3)[3]
     form = text_of(resident.get(path))
-    assert "你的手机号" in form or "phone" in form.lower()
+    assert "您的手机号" in form or "phone" in form.lower()
     response = file_through_page(resident, page=path, name="王阿姨", phone="13900001111")
     assert response.status_code == 200
     assert "已收到" in text_of(response)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -71,6 +72,8 @@ class User(Base):
     # False: suspended (cannot sign in, tokens refused, left out of rankings; points stay).
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # 适老化: larger type and stronger contrast on every page, chosen by the person.
+    large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     area: Mapped[Area] = relationship(lazy="joined")

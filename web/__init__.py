@@ -44,13 +44,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = JindouApi(app)
 
     from . import api as api_package
-    from . import auth, errors, formatting  # noqa: F401  (auth: the loader)
+    from . import auth, errors, formatting, navigation  # noqa: F401  (auth: the loader)
     from .pages import notifications
 
     _exempt_api_from_csrf(api_package.register(api))
     _register_pages(app)
     notifications.register(app)
     formatting.register(app)
+    navigation.register(app)
     errors.register(app)
     _record_addresses(app)
 

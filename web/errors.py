@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
@@ -14,7 +13,7 @@ from ledger import LedgerError
 from volunteers.errors import DomainError
 
 from .extensions import db
-from .pages.activity_messages import ACTIVITY_PAGE_MESSAGES
+from .messages import BY_CODE, message_for, status_title
 
 log = logging.getLogger(__name__)
 
@@ -34,44 +33,8 @@ HTTP_CODES = {
 LEDGER_STATUS = {"invalid_entry": 422, "not_found": 404, "unit_mismatch": 422}
 
 
-# What a person reads on a page for each code (the API keeps its developer-facing message).
-PAGE_MESSAGES = {
-    "validation_error": _l("Some of what you entered is not valid."),
-    "unauthorized": _l("Please sign in first."),
-    "forbidden": _l("You are not allowed to do this here."),
-    "not_found": _l("We could not find that."),
-    "insufficient_points": _l("Not enough points available."),
-    "insufficient_funds": _l("Not enough money in the fund."),
-    "budget_exhausted": _l("The programme's points budget cannot cover this."),
-    "idempotency_conflict": _l("This request was already made with different details."),
-    "conflict": _l("That conflicts with what is already recorded."),
-    "card_funding_unavailable": _l("Card funding is not configured."),
-    "payment_provider_error": _l("The card payment service could not be reached."),
-    "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
-    "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
-    "internal_error": _l("Something went wrong on our side. It has been logged."),
-    **ACTIVITY_PAGE_MESSAGES,
-    "voucher_already_redeemed": _l("This voucher was already redeemed."),
-    "voucher_expired": _l("This voucher has expired."),
-    "voucher_wrong_merchant": _l("This voucher belongs to another merchant."),
-    "voucher_invalid": _l("This is not a valid voucher."),
-    "out_of_stock": _l("This offer is out of stock."),
-    # One code for every limit (an offer's per-person limit, a programme's cash-out limits).
-    "limit_reached": _l("That is over the limit for this."),
-    "offer_closed": _l("This offer is not open."),
-    "area_cycle": _l("An area cannot move under itself or one of its own areas."),
-    "area_closed": _l("That area is closed."),
-    "area_is_root": _l("The top area cannot be changed or closed."),
-    "area_has_open_reports": _l("The area still has open reports: handle them first."),
-    "area_has_live_offers": _l("The area still has live offers: withdraw them first."),
-    "last_admin": _l("This is the last administrator of the area: grant another first."),
-    "already_decided": _l("This request was already decided."),
-    "invalid_code": _l("The code is wrong, used or expired."),
-    "already_suspended": _l("This user is already suspended."),
-    "not_suspended": _l("This user is not suspended."),
-    "cannot_suspend_self": _l("You cannot suspend yourself."),
-    "import_refused": _l("The file cannot be imported: see the problems per row."),
-}
+# Kept for the pages that import it: every code's sentence (web/messages.py).
+PAGE_MESSAGES = BY_CODE
 
 
 class ApiError(Exception):
@@ -86,31 +49,34 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/open311/")
 
 
-def error_response(status: int, code: str, message: str, errors: dict | None = None,
-                   extra: dict | None = None):
+def error_response(status: int, code: str, detail: str, errors: dict | None = None,
+                   extra: dict | None = None, error: BaseException | None = None):
+    """``message`` is the person's sentence in their language (web/messages.py), on pages and
+    in the API alike; the developer's ``detail`` goes to the log only."""
     db.session.rollback()
+    message = message_for(error, code)
+    log.info("refused %s %s: %s", status, code, detail)
     if wants_json():
         body = {"code": code, "message": message}
         if errors:
             body["errors"] = errors
         body.update(extra or {})
         return jsonify(body), status
-    shown = PAGE_MESSAGES.get(code, message)
-    return render_template("error.html", status=status, code=code, message=shown,
-                           detail=message), status
+    return render_template("error.html", status=status, code=code, message=message,
+                           title=status_title(status)), status
 
 
 def handle_domain_error(error: DomainError):
     errors = getattr(error, "errors", None)
     # A refusal may name figures the caller needs (``missing_fen``) beside the message.
     return error_response(error.status, error.code, error.message, errors,
-                          getattr(error, "body", None))
+                          getattr(error, "body", None), error)
 
 
 def handle_ledger_error(error: LedgerError):
     status = LEDGER_STATUS.get(error.code, error.status)
     code = "validation_error" if error.code == "invalid_entry" else error.code
-    return error_response(status, code, error.message)
+    return error_response(status, code, error.message, error=error)
 
 
 def handle_api_error(error: ApiError):

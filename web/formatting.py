@@ -2,10 +2,11 @@
 
 from datetime import datetime
 
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_decimal, get_locale
 from flask_babel import lazy_gettext as _l
 
 from ledger import rules
+from ledger.clock import CHINA
 
 FEN_PER_YUAN = 100
 
@@ -54,10 +55,19 @@ def yuan(amount_fen: int | None) -> str:
     return format_currency((amount_fen or 0) / FEN_PER_YUAN, "CNY")
 
 
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def moment(value: datetime | None, style: str = "medium") -> str:
+    """One format for every moment, in China time: 2026年12月7日 08:51 (7 Dec 2026, 08:51 in
+    English). ``style`` is accepted for the templates that still pass one and changes nothing.
+    Written by hand: a queue shows fifty moments and Babel takes about a millisecond each."""
     if value is None:
         return ""
-    return format_datetime(rules.as_utc(value), style)
+    local = rules.as_utc(value).astimezone(CHINA)
+    if get_locale().language == "zh":
+        return f"{local.year}年{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}, {local:%H:%M}"
 
 
 def entry_kind(kind: str) -> str:
@@ -72,9 +82,15 @@ def account_kind(kind: str) -> str:
     return str(ACCOUNT_KINDS.get(kind, kind))
 
 
+def colon() -> str:
+    """A label's colon: full-width in Chinese (积分：20), a colon and a space in English."""
+    return "：" if get_locale().language == "zh" else ": "
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(points=points, signed_points=signed_points, yuan=yuan,
                                  moment=moment, entry_kind=entry_kind,
                                  unit_name=unit_name, account_kind=account_kind)
     # Flask-Babel 4 puts only the gettext family into Jinja; base.html needs the locale too.
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["colon"] = colon

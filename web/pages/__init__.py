@@ -1,6 +1,7 @@
 """The HTML pages, one module per area with its forms and messages: ``volunteers`` (sign-in,
 wallet, administration of programmes and awards), ``reports``, ``activities``, ``merchants``,
-``payments``, ``honours``, ``dashboard`` and ``notifications``. Each module's blueprint bears
+``payments``, ``honours``, ``dashboard``,
+``notifications`` and ``me`` (我的: every page a role reaches). Each module's blueprint bears
 the module's name and is nested in ``pages``, so an endpoint reads ``pages.<module>.<view>``
 (``url_for("pages.reports.show", ...)``). The JSON API beside it is ``web/api/``."""
 
@@ -17,6 +18,7 @@ def register(app) -> None:
         counter,
         dashboard,
         honours,
+        me,
         merchant_team,
         merchants,
         notifications,
@@ -28,6 +30,6 @@ def register(app) -> None:
 
     if not bp._blueprints:
         for module in (volunteers, reports, activities, merchants, counter, payments, honours,
-                       dashboard, notifications, organisation, merchant_team):
+                       dashboard, notifications, organisation, merchant_team, me):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)

@@ -64,9 +64,11 @@ from .activity_forms import (
     WithdrawForm,
     party_status_form,
 )
+from .activity_messages import category_name
 from .forms import EmptyForm
 
 bp = Blueprint("activities", __name__)
+bp.add_app_template_filter(category_name, "category_name")
 QR_BOX_PIXELS = 10
 QR_BORDER_BOXES = 4
 
@@ -655,9 +657,9 @@ def _number(value) -> float | None:
 
 
 def _error_text(error: DomainError) -> str:
-    from ..errors import PAGE_MESSAGES
+    from ..messages import message_for
 
-    return str(PAGE_MESSAGES.get(error.code, error.message))
+    return message_for(error)
 
 
 def _same_site(url: str | None) -> bool:

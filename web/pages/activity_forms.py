@@ -1,6 +1,7 @@
 """Page forms of activities, service hours and wishes (each carries a CSRF token)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import (
@@ -20,7 +21,8 @@ from activities.wishes import MAX_WISH_POINTS
 
 
 class ActivityForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
+    title = StringField(lazy_pgettext("activity", "Title"),
+                        validators=[DataRequired(), Length(max=120)])
     category = SelectField(_l("Category"), validators=[DataRequired()])
     area = SelectField(_l("Area"), validators=[DataRequired()])
     programme = SelectField(_l("Programme that pays"), validators=[DataRequired()])
@@ -40,7 +42,8 @@ class ActivityForm(FlaskForm):
                        validators=[Optional(), NumberRange(min=-180, max=180)])
     checkin_radius_m = IntegerField(_l("Check-in radius in metres (optional)"),
                                     validators=[Optional(), NumberRange(min=10, max=MAX_RADIUS_M)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    description = TextAreaField(lazy_pgettext("activity", "Description"),
+                                validators=[Optional(), Length(max=5000)])
 
 
 class ScanForm(FlaskForm):

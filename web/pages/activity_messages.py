@@ -21,3 +21,48 @@ ACTIVITY_PAGE_MESSAGES = {
     "wish_wrong_state": _l("This wish has moved on meanwhile."),
     "no_programme": _l("No programme covers your area yet."),
 }
+
+# Activity categories by code: the stored name is Chinese; English readers get these.
+CATEGORY_NAMES = {
+    "civilisation": _l("Civic practice"),
+    "elderly-disabled": _l("Elderly and disabled"),
+    "environment": _l("Clean-up"),
+    "drill": _l("Emergency drill"),
+    "culture": _l("Culture and arts"),
+    "traffic": _l("Traffic courtesy"),
+    "garbage-sorting": _l("Waste sorting"),
+    "epidemic": _l("Epidemic prevention"),
+    "community-patrol": _l("Safety patrol"),
+    "anti-fraud": _l("Anti-fraud outreach"),
+    "legal-aid": _l("Legal aid"),
+    "health": _l("Free health check"),
+    "blood-donation": _l("Blood donation"),
+    "education": _l("Tutoring and teaching"),
+    "children": _l("Caring for children"),
+    "left-behind": _l("Left-behind families"),
+    "veterans": _l("Supporting veterans"),
+    "disaster": _l("Emergency rescue"),
+    "fire-safety": _l("Fire safety"),
+    "food-safety": _l("Food safety"),
+    "ecology": _l("Ecology"),
+    "greening": _l("Tree planting"),
+    "river": _l("River patrol"),
+    "conflict": _l("Mediation"),
+    "policy": _l("Policy outreach"),
+    "party": _l("Party activities"),
+    "neighbourhood": _l("Neighbourly help"),
+    "poverty": _l("Helping the needy"),
+    "sports": _l("Fitness for all"),
+    "reading": _l("Reading for all"),
+    "tourism": _l("Civil tourism"),
+    "big-event": _l("Major events"),
+    "digital": _l("Digital help for elders"),
+    "psychological": _l("Emotional support"),
+    "other": _l("Other services"),
+}
+
+
+def category_name(category) -> str:
+    """An activity category in the reader's language (the stored name when unknown)."""
+    known = CATEGORY_NAMES.get(category.code)
+    return str(known) if known is not None else category.name

@@ -45,6 +45,7 @@ from ..api.counter import (
 from ..api.vouchers import scan_limit, scanner_identity, voucher_key
 from ..errors import PAGE_MESSAGES, ApiError
 from ..extensions import db, limiter
+from ..messages import BY_LIMIT, message_for
 from ..transactions import commit
 from .forms import EmptyForm
 
@@ -69,22 +70,12 @@ COUNTER_MESSAGES = {
     "forbidden": _l("Only volunteers of this programme can pay here."),
     "rate_limited": _l("Too many attempts. Please wait a moment and try again."),
 }
-LIMIT_MESSAGES = {
-    "open_amount_max_points": _l("That is more than one payment may be: at most %(allowed)s "
-                                 "points."),
-    "volunteer_daily_payments": _l("You have paid here %(allowed)s times today: the most a day."),
-    "volunteer_daily_points": _l("You have paid here the most points a day allows "
-                                 "(%(allowed)s)."),
-    "merchant_daily_payments": _l("This shop has taken all the payments it may today."),
-    "merchant_daily_points": _l("This shop has taken all the points it may today."),
-}
 POSTER_SIZES = ("a5", "a4")
 
 
 def refusal_message(error) -> str:
-    limit = getattr(error, "limit", None)
-    if limit in LIMIT_MESSAGES:
-        return str(LIMIT_MESSAGES[limit]) % {"allowed": error.body["allowed"]}
+    if getattr(error, "limit", None) in BY_LIMIT:
+        return message_for(error)
     message = COUNTER_MESSAGES.get(error.code) or PAGE_MESSAGES.get(error.code)
     return str(message or _("This payment cannot be made."))
 

@@ -4,6 +4,7 @@ and works offline), and CSV and Excel downloads of every table."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, render_template, request
@@ -15,7 +16,7 @@ from honours import ranking
 from honours.dashboard import Table
 from volunteers import access
 
-from .. import exports
+from .. import exports, formatting
 from ..extensions import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -41,7 +42,10 @@ TITLES = {
     "Activities held": _l("Activities held"),
 }
 COLOURS = ("#c8961e", "#b42318", "#1a7f37", "#6e6e73", "#2f6fdf", "#8a5a00")
-CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 600, 200, 28
+# About a phone's width in CSS pixels, so the SVG's text is drawn near its own size at 320 px.
+CHART_WIDTH, CHART_HEIGHT, CHART_MARGIN = 360, 200, 28
+LABEL_ROOM = 70  # under the bars, for names written at a slant
+MONTH = re.compile(r"^\d{4}-(\d{2})$")
 
 
 def translated(text: str) -> str:
@@ -66,18 +70,25 @@ def chart(table: Table) -> dict:
     group = (CHART_WIDTH - CHART_MARGIN) / max(len(table.rows), 1)
     width = group * 0.8 / max(len(series), 1)
     plot = CHART_HEIGHT - 2 * CHART_MARGIN
+    # Money is charted in yuan (the table's fen, formatted), points as points.
+    shown = formatting.yuan if table.unit == "fen" else formatting.points
+    months = all(MONTH.match(str(row[0])) for row in table.rows)
     bars, labels = [], []
     for row_index, row in enumerate(table.rows):
         left = CHART_MARGIN + row_index * group + group * 0.1
-        labels.append((left + group * 0.4, str(row[0])[-2:]))
+        name = str(row[0])
+        labels.append((left + group * 0.4,
+                       str(int(MONTH.match(name).group(1))) if months else name))
         for position, column in enumerate(series):
             height = abs(row[column]) / peak * plot
             bars.append(Bar(left + position * width, CHART_MARGIN + plot - height, width, height,
-                            COLOURS[position % len(COLOURS)], f"{row[0]} {row[column]}"))
+                            COLOURS[position % len(COLOURS)], f"{name} {shown(row[column])}"))
     legend = [(translated(table.columns[c][1]), COLOURS[p % len(COLOURS)])
               for p, c in enumerate(series)]
-    return {"bars": bars, "labels": labels, "legend": legend, "peak": peak,
-            "width": CHART_WIDTH, "height": CHART_HEIGHT, "baseline": CHART_HEIGHT - CHART_MARGIN}
+    return {"bars": bars, "labels": labels, "legend": legend, "peak": shown(peak),
+            "slanted": not months, "width": CHART_WIDTH,
+            "height": CHART_HEIGHT + (0 if months else LABEL_ROOM),
+            "baseline": CHART_HEIGHT - CHART_MARGIN}
 
 
 def _programmes():

@@ -3,6 +3,7 @@
 import uuid
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
@@ -46,7 +47,8 @@ class AwardForm(OnceForm):
                                                                     Length(max=64)])
     amount_points = IntegerField(_l("Points"), validators=[DataRequired(),
                                                            NumberRange(min=1, max=MAX_AMOUNT)])
-    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = TextAreaField(lazy_pgettext("award", "Reason"),
+                           validators=[DataRequired(), Length(max=500)])
 
 
 class FundingForm(OnceForm):

@@ -32,6 +32,7 @@ from volunteers.programmes import get_programme, visible_programmes
 
 from .. import exports
 from ..extensions import db
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm
 
@@ -92,7 +93,7 @@ def index():
             document = honours.preview_document(db.session, computed, limit=PREVIEW_ROWS)
     except DomainError as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(message_for(error), "error")
         document = None
     return render_template(
         "honours/index.html", programmes=choices, programme=programme, year=year,
@@ -148,9 +149,7 @@ def save_config(code):
         flash(_("The ranking configuration is saved."), "success")
     except DomainError as error:
         db.session.rollback()
-        problems = "; ".join(m for messages in getattr(error, "errors", {}).values()
-                             for m in messages)
-        flash(f"{error.message}: {problems}" if problems else error.message, "error")
+        flash(message_for(error), "error")
     return redirect(url_for("pages.honours.index", programme=code, year=request.args.get("year")))
 
 
@@ -238,7 +237,7 @@ def leaderboard():
         board = leaderboards.board(db.session, current_user, code, period, area_code=area_code,
                                    by=by, metric=metric)
     except DomainError as error:
-        flash(error.message, "error")
+        flash(message_for(error), "error")
         board = None
     return render_template("honours/leaderboards.html", board=board, programmes=choices,
                            code=code, period=period, by=by, periods=PERIOD_NAMES, metric=metric,

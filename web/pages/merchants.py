@@ -16,6 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
@@ -39,8 +40,9 @@ from volunteers import access
 from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
 from ..api.vouchers import redeem_scan, scan_limit, scanner_identity, voucher_key
-from ..errors import PAGE_MESSAGES, ApiError
+from ..errors import ApiError
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm, OnceForm
 
@@ -127,7 +129,7 @@ def take(offer_id):
         commit()
     except (DomainError, ledger.LedgerError) as error:
         db.session.rollback()
-        flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
+        flash(message_for(error), "error")
         return redirect(url_for("pages.merchants.offer_list"))
     flash(_("Voucher ready: show its QR code at the till."), "success")
     return redirect(url_for("pages.merchants.voucher", voucher_id=voucher.id))
@@ -239,8 +241,10 @@ def _merchant_for_page() -> Merchant:
 
 
 class OfferForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    title = StringField(lazy_pgettext("offer", "Title"),
+                        validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(lazy_pgettext("offer", "Description"),
+                                validators=[Optional(), Length(max=2000)])
     kind = SelectField(_l("Kind"))
     price_points = IntegerField(_l("Price in points"), validators=[
         DataRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
@@ -275,8 +279,10 @@ def merchant_home():
 
 
 class OfferEditForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=120)])
-    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    title = StringField(lazy_pgettext("offer", "Title"),
+                        validators=[DataRequired(), Length(max=120)])
+    description = TextAreaField(lazy_pgettext("offer", "Description"),
+                                validators=[Optional(), Length(max=2000)])
     kind = SelectField(_l("Kind"))
     price_points = IntegerField(_l("Price in points"), validators=[
         InputRequired(), NumberRange(min=1, max=offer_service.MAX_PRICE_POINTS)])
@@ -344,7 +350,7 @@ def edit_offer(offer_id):
             status = 422
         except Conflict as error:
             db.session.rollback()
-            flash(str(PAGE_MESSAGES.get(error.code, error.message)), "error")
+            flash(message_for(error), "error")
             return redirect(back)
         else:
             flash(_("Offer saved. A new price applies to vouchers taken from now on."),
@@ -361,7 +367,7 @@ def _show_field_errors(form: FlaskForm, errors: dict, vouchers_issued: int) -> N
     for name, messages in (errors or {}).items():
         field = getattr(form, name, None)
         if field is None:
-            flash(str(PAGE_MESSAGES["validation_error"]), "error")
+            flash(message_for(code="validation_error"), "error")
             continue
         if name == "stock":
             messages = [_("At least %(count)s: vouchers already issued.",
@@ -432,7 +438,8 @@ class PaidForm(FlaskForm):
 
 
 class MerchantForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("merchant", "Name"),
+                       validators=[DataRequired(), Length(max=120)])
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     area = StringField(_l("Area code"), validators=[DataRequired(), Length(max=64)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)])

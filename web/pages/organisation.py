@@ -35,6 +35,7 @@ from volunteers.models import AREA_LEVELS, ROLES
 
 from ..errors import PAGE_MESSAGES
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm
 from .organisation_forms import (
@@ -130,7 +131,7 @@ def audit_csv():
 def refused(error: DomainError) -> None:
     """A refusal read on the page: the code's sentence, and the fields at fault."""
     db.session.rollback()
-    message = PAGE_MESSAGES.get(error.code, error.message)
+    message = message_for(error)
     fields = getattr(error, "errors", None) or {}
     detail = "; ".join(f"{name}: {', '.join(map(str, problems))}"
                        for name, problems in fields.items())

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
@@ -17,8 +18,8 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError
 from volunteers.statements import wallet_summary
 
-from ..errors import PAGE_MESSAGES
 from ..extensions import db
+from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm, OnceForm
 
@@ -72,7 +73,7 @@ class CauseForm(EmptyForm):
     programme = SelectField(_l("Programme"), validators=[DataRequired()])
     area = SelectField(_l("Area"), validators=[DataRequired()])
     kind = SelectField(_l("Kind of cause"), validators=[DataRequired()])
-    title = StringField(_l("Title"), validators=[
+    title = StringField(lazy_pgettext("cause", "Title"), validators=[
         DataRequired(), Length(max=donations.MAX_TITLE_LENGTH)])
     story = TextAreaField(_l("Story"), validators=[
         DataRequired(), Length(max=donations.MAX_STORY_LENGTH)])
@@ -108,10 +109,8 @@ def card_urls(programme_code: str) -> tuple[str, str]:
 
 
 def refusal(error: Exception) -> str:
-    """The sentence a person reads for a refused form, with the service's detail."""
-    code = getattr(error, "code", "")
-    shown = PAGE_MESSAGES.get(code)
-    return f"{shown} ({error.message})" if shown else error.message
+    """The sentence a person reads for a refused form (web/messages.py)."""
+    return message_for(error)
 
 
 def _member_programmes():
@@ -248,7 +247,9 @@ def cash_out_page():
     access.require(current_user, ("volunteer",))
     member = _member_programmes()
     form = CashOutForm()
-    form.programme.choices = [(p.code, p.name) for p in member]
+    # Only programmes that offer cash-out are offered: the form is hidden when none does.
+    form.programme.choices = [(p.code, p.name) for p in member
+                              if getattr(cash_out.policy_of(db.session, p), "enabled", False)]
     if form.validate_on_submit():
         try:
             made = cash_out.request_cash_out(

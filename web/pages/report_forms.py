@@ -1,6 +1,7 @@
 """Forms of the report pages (Flask-WTF: each carries a CSRF token)."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
@@ -23,8 +24,8 @@ class ReportForm(FlaskForm):
     lat = FloatField(validators=[Optional(), NumberRange(-90, 90)])
     lng = FloatField(validators=[Optional(), NumberRange(-180, 180)])
     address = StringField(_l("Where (address)"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Description"), validators=[DataRequired(),
-                                                                Length(max=2000)])
+    description = TextAreaField(lazy_pgettext("report", "Description"),
+                                validators=[DataRequired(), Length(max=2000)])
     photos = MultipleFileField(_l("Photos (up to 9)"))
     video = FileField(_l("Or one short video"))
 
@@ -38,7 +39,8 @@ class ResidentReportForm(ReportForm):
 
 
 class ReasonForm(FlaskForm):
-    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+    reason = StringField(lazy_pgettext("report decision", "Reason"),
+                         validators=[DataRequired(), Length(max=500)])
 
 
 class NoteForm(FlaskForm):
@@ -65,7 +67,8 @@ class CategoryForm(FlaskForm):
     code = StringField(_l("Code"), validators=[
         DataRequired(), Regexp(r"^[a-z0-9][a-z0-9_-]{0,39}$",
                                message=_l("lowercase letters, digits, - and _"))])
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=120)])
+    name = StringField(lazy_pgettext("category", "Name"),
+                       validators=[DataRequired(), Length(max=120)])
     points = IntegerField(_l("Points"), validators=[NumberRange(0, 10_000)])
     urgency = SelectField(_l("Urgency"), validators=[DataRequired()])
     deadline_hours = IntegerField(_l("Deadline (hours)"),

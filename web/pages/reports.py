@@ -23,6 +23,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import escape
 from sqlalchemy import select
@@ -34,7 +35,9 @@ from volunteers import access, programmes
 from volunteers.errors import DomainError, NotFound
 from volunteers.models import Area
 
+from .. import formatting
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..report_support import draft_from, media_path, reporter_name, reporter_phone, upload_dir
 from ..report_support import uploads_from as uploads_of
 from ..transactions import commit
@@ -93,11 +96,8 @@ def report_labels():
 
 @bp.app_template_filter("clock")
 def clock(value: datetime | None) -> str:
-    """A moment as 2026-11-30 16:16 in China time: a queue shows fifty of them, and Babel's
-    localised format costs about a millisecond each."""
-    if value is None:
-        return ""
-    return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    """A moment in the one format of every page (web/formatting.py)."""
+    return formatting.moment(value)
 
 
 def handles_reports() -> bool:
@@ -134,10 +134,7 @@ def save_report(form, actor, **extra):
         commit()
     except DomainError as error:
         db.session.rollback()
-        for field, messages in (getattr(error, "errors", None) or {}).items():
-            flash(f"{field}: {'; '.join(messages)}", "error")
-        if not getattr(error, "errors", None):
-            flash(error.message, "error")
+        flash(message_for(error), "error")
         return None
     return report
 
@@ -210,6 +207,18 @@ def media(report_id, media_id):
     return send_file(media_path(item, thumbnail), mimetype=item.content_type, max_age=0)
 
 
+# What the reviewer reads once a step is taken: what happened, not just "saved".
+DONE = {
+    "verify": _l("Verified: the reporter is told and receives the points."),
+    "reject": _l("Rejected: the reporter is told why."),
+    "false": _l("Marked false: the points are taken back and the reporter is told."),
+    "dispatch": _l("Dispatched to the department."),
+    "start": _l("Marked as being handled."),
+    "resolve": _l("Marked resolved: the reporter is told."),
+    "close": _l("Closed."),
+}
+
+
 @bp.route("/reports/<int:report_id>/<action>", methods=["POST"])
 @login_required
 def act(report_id, action):
@@ -240,7 +249,7 @@ def act(report_id, action):
         return redirect(url_for("pages.reports.show", report_id=report_id))
     run(form)
     commit()
-    flash(_("Saved."), "success")
+    flash(str(DONE[action]), "success")
     return redirect(url_for("pages.reports.show", report_id=report_id))
 
 
@@ -412,11 +421,12 @@ def assessment_page():
     result = assessment.monthly_report(db.session, current_user, request.args.get("area"),
                                        month)
     return render_template("reports/assessment.html", result=result, month=month,
-                           daily_svg=bar_svg([(d.day, n) for d, n in result.daily]),
-                           group_svg=bar_svg(result.by_group))
+                           daily_svg=bar_svg([(d.day, n) for d, n in result.daily],
+                                             _("Reports per day")),
+                           group_svg=bar_svg(result.by_group, _("Reports per group")))
 
 
-def bar_svg(pairs: list, height: int = 220) -> str:
+def bar_svg(pairs: list, title: str = "", height: int = 220) -> str:
     """A bar chart drawn on the server: it needs no script and prints as it shows. At most
     about ten labels, so a month's days stay readable on a phone."""
     if not pairs:
@@ -437,7 +447,8 @@ def bar_svg(pairs: list, height: int = 220) -> str:
                     f'<rect x="{x + 2}" y="{height - 26 - bar}" width="{width - 4}" '
                     f'height="{bar}" fill="#c8961e"/>{shown}{value}</g>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width * len(pairs)} '
-            f'{height}" role="img" class="chart">{"".join(bars)}</svg>')
+            f'{height}" role="img" aria-label="{escape(title)}" class="chart">'
+            f'{"".join(bars)}</svg>')
 
 
 @bp.route("/reports/assessment.csv")

@@ -6,15 +6,18 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 import ledger
 from volunteers import access, areas, programmes, users
 from volunteers.errors import DomainError, Unauthorized
-from volunteers.models import Area, User
+from volunteers.models import Area, Programme, User
 from volunteers.statements import readable_account, wallet_summary
 
+from .. import navigation
 from ..extensions import db, limiter
+from ..messages import message_for
 from ..transactions import commit
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
 
@@ -30,9 +33,8 @@ def login_limit():
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("pages.volunteers.login"))
-    if access.holds(current_user, ("admin",)) and not access.holds(current_user, ("volunteer",)):
-        return redirect(url_for("pages.volunteers.admin"))
-    return redirect(url_for("pages.volunteers.wallet"))
+    # Each role lands where its work is (web/navigation.py).
+    return redirect(navigation.landing(current_user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -70,7 +72,7 @@ def register():
             commit()
         except DomainError as error:
             db.session.rollback()
-            flash(error.message, "error")
+            flash(message_for(error), "error")
         else:
             login_user(user)
             flash(_("Welcome! Your account is ready."), "success")
@@ -99,7 +101,8 @@ def wallet():
                                  before_posting_id=request.args.get("before", type=int),
                                  page_size=STATEMENT_PAGE_SIZE)
     next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
-    return render_template("wallet.html", wallet=summary, lines=lines, next_before=next_before)
+    return render_template("wallet.html", wallet=summary, lines=lines, next_before=next_before,
+                           notes=hold_notes(lines))
 
 
 @bp.route("/admin", methods=["GET"])
@@ -186,7 +189,8 @@ def account(code):
                              before_posting_id=request.args.get("before", type=int),
                              page_size=STATEMENT_PAGE_SIZE)
     next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
-    return render_template("account.html", account=found, lines=lines, next_before=next_before)
+    return render_template("account.html", account=found, lines=lines, next_before=next_before,
+                           notes=hold_notes(lines), title=account_title(found.code))
 
 
 @bp.route("/admin/volunteers")
@@ -201,6 +205,50 @@ def volunteer_list():
               and access.holds(u, ("volunteer",))]
     wallets = ledger.balances(db.session, [u.wallet_code for u in people])
     return render_template("admin/volunteers.html", people=people, wallets=wallets)
+
+
+ACCOUNT_PARTS = {"fund": _l("fund"), "budget": _l("points budget"), "wallet": _l("points wallet")}
+
+
+def account_title(code: str) -> str:
+    """An account as a person names it (丰行侠·新都大丰 · 资金池), not its ledger code."""
+    parts = code.split(":")
+    if len(parts) == 3 and parts[2] in ACCOUNT_PARTS:
+        owner = None
+        if parts[0] == "programme":
+            owner = db.session.scalar(db.select(Programme.name).where(Programme.code == parts[1]))
+        elif parts[0] == "volunteer" and parts[1].isdigit():
+            owner = db.session.scalar(db.select(User.display_name).where(User.id == int(parts[1])))
+        if owner:
+            return f"{owner} · {ACCOUNT_PARTS[parts[2]]}"
+    return code
+
+
+def hold_notes(lines) -> dict[int, tuple[str, str | None]]:
+    """For a statement page, by entry id: what became of each hold (``posted``, ``voided``,
+    ``expired`` or still ``pending``: a hold's own entry stays pending forever, history is never
+    updated) and, for a settlement, the hold's memo (which shop, which voucher). Two queries."""
+    from sqlalchemy.orm import aliased
+
+    from ledger.models import Entry
+
+    holds = [line.entry_id for line in lines if line.status == "pending"]
+    notes: dict[int, tuple[str, str | None]] = {entry_id: ("pending", None) for entry_id in holds}
+    if holds:
+        for pending_id, kind, status in db.session.execute(
+                db.select(Entry.pending_id, Entry.kind, Entry.status)
+                .where(Entry.pending_id.in_(holds))):
+            state = "posted" if status == "posted" else (
+                "expired" if kind == "hold_expire" else "voided")
+            notes[pending_id] = (state, None)
+    settled = [line.entry_id for line in lines if line.status != "pending" and not line.memo]
+    if settled:
+        hold = aliased(Entry)
+        for entry_id, memo in db.session.execute(
+                db.select(Entry.id, hold.memo).join(hold, hold.id == Entry.pending_id)
+                .where(Entry.id.in_(settled))):
+            notes[entry_id] = ("settlement", memo)
+    return notes
 
 
 def _programme_choices() -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@
   var PAUSE_AFTER_RESULT_MS = 2500;
   var SAME_CODE_IGNORED_MS = 6000;
   var MAX_ATTEMPTS = 3;
+  var MAX_TYPED_CODE_LENGTH = 20;  // a short code as typed; a QR token is longer
   var busy = false;
   var lastCode = null;
   var lastCodeAt = 0;
@@ -56,6 +57,10 @@
     });
   }
 
+  function typedCode(code) {
+    return code.length <= MAX_TYPED_CODE_LENGTH ? code.toUpperCase() : "";
+  }
+
   function redeem(code) {
     if (busy) { return; }
     busy = true;
@@ -63,7 +68,8 @@
     result.className = "till-result checking";
     result.textContent = root.dataset.textChecking;
     send(code, scanId(), 0).then(function (body) {
-      show(body.ok, body.message, body.ok ? body.short_code : "");
+      // A refusal repeats a typed code, so the merchant sees which one was refused.
+      show(body.ok, body.message, body.ok ? body.short_code : typedCode(code));
     }).catch(function () {
       show(false, root.dataset.textNetwork);
     }).finally(function () {
@@ -104,6 +110,8 @@
   }
   navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}, audio: false})
     .then(function (stream) {
+      // The camera's box shows only once there is a picture: no black box without a camera.
+      document.getElementById("till-camera").hidden = false;
       video.srcObject = stream;
       return video.play();
     }).then(function () {

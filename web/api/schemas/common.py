@@ -26,7 +26,8 @@ def Amount(**kwargs):  # noqa: N802 (a field factory reads like a field)
 
 class ErrorSchema(Schema):
     code = fields.String(required=True, metadata={"example": "insufficient_points"})
-    message = fields.String(required=True)
+    message = fields.String(required=True, metadata={
+        "description": "one plain sentence in the caller's language (Accept-Language)"})
     errors = fields.Dict(metadata={"description": "field errors, for validation_error"})
 
 
