@@ -22,6 +22,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
     app.config.update(config_module.from_environment(instance))
     app.config.update(overrides or {})
+    from . import edge
+
+    edge.register(app)  # before any route: the bounded <int:...> converter
 
     import activities  # noqa: F401  (every package's tables join the metadata)
     import honours  # noqa: F401

@@ -48,6 +48,9 @@ PAGE_MESSAGES = {
     "card_funding_unavailable": _l("Card funding is not configured."),
     "payment_provider_error": _l("The card payment service could not be reached."),
     "rate_limited": _l("Too many attempts. Please wait a minute and try again."),
+    "invalid_characters": _l("What you sent holds characters that are not allowed "
+                             "(control characters)."),
+    "too_deep": _l("What you sent is nested too deeply."),
     "payload_too_large": _l("The upload is too large: at most 32 MB in all, 10 MB per photo."),
     "internal_error": _l("Something went wrong on our side. It has been logged."),
     **ACTIVITY_PAGE_MESSAGES,
@@ -107,7 +110,8 @@ def handle_api_error(error: ApiError):
 
 def handle_http_exception(error: HTTPException):
     status = error.code or 500
-    code = HTTP_CODES.get(status, "error" if status < 500 else "internal_error")
+    code = getattr(error, "jindou_code", None) or HTTP_CODES.get(
+        status, "error" if status < 500 else "internal_error")
     errors = None
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
