@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
@@ -45,6 +46,12 @@ def from_environment(instance: Path) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Behind HTTPS (JINDOU_HTTPS=1) cookies are Secure and HSTS is sent (web/headers.py).
+        "JINDOU_HTTPS": os.environ.get("JINDOU_HTTPS") == "1",
+        "SESSION_COOKIE_SECURE": os.environ.get("JINDOU_HTTPS") == "1",
+        # A session idle for 12 hours ends (each request renews it).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_REFRESH_EACH_REQUEST": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",

@@ -17,12 +17,13 @@ def register(api) -> list:
         reports,
         settlements,
         teams,
+        tokens,
         vouchers,
         wishes,
     )
 
     blueprints = [module.blp for module in (
-        auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
+        auth, me, tokens, programmes, accounts, reports, activities, wishes, teams, merchants,
         vouchers, settlements, payments, rankings)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -49,6 +49,7 @@ from volunteers.errors import Invalid
 from volunteers.models import Area, Programme
 
 from ..extensions import db, limiter
+from ..redirects import back_target
 from ..transactions import commit
 from .activity_forms import (
     ActivityForm,
@@ -283,8 +284,7 @@ def daily_checkin():
               "success")
     else:
         flash(_("You have already checked in today. Come back tomorrow!"), "info")
-    return redirect(request.referrer if _same_site(request.referrer)
-                    else url_for("pages.activities.index"))
+    return redirect(back_target(url_for("pages.activities.index")))
 
 
 # Organiser pages --------------------------------------------------------------------------
@@ -658,10 +658,6 @@ def _error_text(error: DomainError) -> str:
     from ..errors import PAGE_MESSAGES
 
     return str(PAGE_MESSAGES.get(error.code, error.message))
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
 
 
 def _area_choices() -> list[tuple[str, str]]:

@@ -6,15 +6,17 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 import ledger
-from volunteers import access, areas, programmes, users
+from volunteers import access, areas, programmes, sessions, users
 from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, User
 from volunteers.statements import readable_account, wallet_summary
 
+from ..auth import begin_session
 from ..extensions import db, limiter
+from ..redirects import next_target
 from ..transactions import commit
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
 
@@ -45,16 +47,20 @@ def login():
         except Unauthorized:
             flash(_("Wrong user name or password."), "error")
         else:
-            login_user(user)
-            browser_session.permanent = True
-            return redirect(_safe_next() or url_for("pages.volunteers.index"))
+            begin_session(user)
+            return redirect(next_target() or url_for("pages.volunteers.index"))
     return render_template("login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            # Every session of this user ends, so a copy of this cookie opens nothing.
+            sessions.end_browser_sessions(db.session, current_user)
+            commit()
         logout_user()
+        browser_session.clear()
     return redirect(url_for("pages.volunteers.login"))
 
 
@@ -72,7 +78,7 @@ def register():
             db.session.rollback()
             flash(error.message, "error")
         else:
-            login_user(user)
+            begin_session(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("pages.volunteers.wallet"))
     return render_template("register.html", form=form)
@@ -86,7 +92,7 @@ def language(code):
     if current_user.is_authenticated:
         current_user.locale = code
         commit()
-    return redirect(_safe_next() or url_for("pages.volunteers.index"))
+    return redirect(next_target() or url_for("pages.volunteers.index"))
 
 
 @bp.route("/wallet")
@@ -217,8 +223,3 @@ def _registration_areas():
     return [(area.code, area.name) for area in rows]
 
 
-def _safe_next() -> str | None:
-    target = request.args.get("next") or request.form.get("next")
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None

@@ -72,6 +72,15 @@ class CashOutPolicySchema(Schema):
                                       dump_only=True)
 
 
+class CashOutPolicyStateSchema(CashOutPolicySchema):
+    """The policy as read: a programme that never set one answers disabled with zero limits."""
+
+    minimum_points = Integer(validate=validate.Range(min=0), metadata={
+        "description": "0 while no policy was ever set"})
+    monthly_maximum_points = Integer(validate=validate.Range(min=0), metadata={
+        "description": "0 while no policy was ever set"})
+
+
 class CashOutRequestSchema(Schema):
     amount_points = StrictInteger(required=True, validate=validate.Range(
         min=1, max=cash_out.MAX_CASH_OUT_POINTS))

@@ -161,3 +161,39 @@ class TeamCreateSchema(Schema):
 
 class UserIdSchema(Schema):
     user_id = StrictInteger(required=True, validate=validate.Range(min=1))
+
+
+class ApiTokenInfoSchema(Schema):
+    """A live API token as its owner or an administrator sees it: never the token itself."""
+
+    id = Integer(bits=64)
+    created_at = DateTime()
+    expires_at = DateTime()
+
+
+class ApiTokenListSchema(Schema):
+    items = fields.List(fields.Nested(ApiTokenInfoSchema))
+
+
+class ClientKeyRequestSchema(Schema):
+    scope = fields.String(required=True, validate=validate.OneOf(("open311",)),
+                          metadata={"description": "what the key may do: open311 (post "
+                                    "service requests for its owner)"})
+    label = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                          metadata={"description": "which client holds it"})
+
+
+class ClientKeySchema(Schema):
+    id = Integer(bits=64)
+    scope = fields.String()
+    label = fields.String()
+    created_at = DateTime()
+
+
+class ClientKeyIssuedSchema(ClientKeySchema):
+    key = fields.String(metadata={"description": "shown once; send it as api_key in the "
+                                  "body of an Open311 POST"})
+
+
+class ClientKeyListSchema(Schema):
+    items = fields.List(fields.Nested(ClientKeySchema))
