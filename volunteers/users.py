@@ -98,9 +98,23 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to check against when the name is unknown, made once with the current cost."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this name and password. The same work whether or not the name
+    exists (a password is always checked), so the answer's time does not tell."""
     user = find_user(session, username or "")
-    if user is None or not user.active or not check_password(user.password_hash, password or ""):
+    stored = user.password_hash if user is not None else _dummy_hash()
+    matches = check_password(stored, password or "")
+    if user is None or not user.active or not matches:
         raise Unauthorized("wrong user name or password")
     return user
 

@@ -58,6 +58,8 @@ def from_environment(instance: Path) -> dict:
         "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
         "RATELIMIT_STORAGE_URI": os.environ.get("JINDOU_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Several deployments (or test runs) may share one Redis: each counts under its prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("JINDOU_RATELIMIT_KEY_PREFIX", "jindou"),
         "LOGIN_RATE_LIMIT": os.environ.get("JINDOU_LOGIN_RATE_LIMIT", "10 per minute"),
         "SCAN_RATE_LIMIT": os.environ.get("JINDOU_SCAN_RATE_LIMIT", "60 per minute"),
         "API_TITLE": "Jindou 金豆 API",

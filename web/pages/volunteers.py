@@ -14,6 +14,7 @@ from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, User
 from volunteers.statements import readable_account, wallet_summary
 
+from .. import signin
 from ..auth import begin_session
 from ..extensions import db, limiter
 from ..redirects import next_target
@@ -38,12 +39,12 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@signin.shared_sign_in_limit
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = users.authenticate(db.session, form.username.data, form.password.data)
+            user = signin.authenticate(form.username.data, form.password.data)
         except Unauthorized:
             flash(_("Wrong user name or password."), "error")
         else:
