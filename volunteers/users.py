@@ -20,6 +20,7 @@ from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password,
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 TOKEN_LIFETIME = timedelta(days=30)
+REGISTRATION_LEVELS = ("community", "grid", "courtyard")
 
 
 def create_user(
@@ -62,7 +63,13 @@ def register_volunteer(
     session: Session, username: str, password: str, display_name: str, area_code: str,
     phone: str | None = None,
 ) -> User:
-    """Self-registration: always and only the volunteer role, on the area chosen."""
+    """Self-registration: always and only the volunteer role, on the area chosen, which must
+    be a neighbourhood (community, grid or courtyard): never the root or a district, whose
+    volunteers would reach every programme below them."""
+    area = areas.get_area(session, area_code)
+    if area.level not in REGISTRATION_LEVELS:
+        raise Invalid(f"volunteers register on a community, grid or courtyard, not {area_code}",
+                      errors={"area": [f"one of the levels {', '.join(REGISTRATION_LEVELS)}"]})
     return create_user(session, username, password, role="volunteer", area_code=area_code,
                        display_name=display_name, phone=phone)
 

@@ -47,7 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = JindouApi(app)
 
     from . import api as api_package
-    from . import auth, errors, formatting  # noqa: F401  (auth: the loader)
+    from . import auth, errors, formatting, headers  # noqa: F401  (auth: the loader)
     from .pages import notifications
 
     _exempt_api_from_csrf(api_package.register(api))
@@ -55,6 +55,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     notifications.register(app)
     formatting.register(app)
     errors.register(app)
+    headers.register(app)
 
     from .cli import register_commands
 

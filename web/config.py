@@ -68,7 +68,9 @@ def from_environment(instance: Path) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by the app from web/static/vendor/swagger-ui (make vendor), never a CDN: our
+        # web/templates/swagger_ui.html replaces flask-smorest's page.
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
         "API_SPEC_OPTIONS": {
             "components": {"securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"}}},

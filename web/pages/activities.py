@@ -44,6 +44,7 @@ from activities.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from activities.planning import ActivityDraft
 from activities.wishes import WishDraft
 from ledger.clock import CHINA, now
+from ledger.spreadsheet import safe_row
 from volunteers import access, teams, users
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme
@@ -454,10 +455,10 @@ def _duty_csv(rows, area: str, year: int) -> Response:
     writer.writerow([_("User name"), _("Name"), _("Area"), _("Party membership"), _("Times"),
                      _("Hours"), _("Times required"), _("Hours required"), _("Short")])
     for row in rows:
-        writer.writerow([row.user.username, row.user.display_name, row.user.area.name,
+        writer.writerow(safe_row([row.user.username, row.user.display_name, row.user.area.name,
                          _party_label(row.party_status), row.times, f"{row.minutes / 60:.1f}",
                          row.required_times, f"{row.required_minutes / 60:.1f}",
-                         _("yes") if row.short else _("no")])
+                         _("yes") if row.short else _("no")]))
     return Response(output.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=party-duty-{area}-{year}.csv"})
 

@@ -216,7 +216,7 @@ def _programme_choices() -> list[tuple[str, str]]:
 
 def _registration_areas():
     rows = db.session.scalars(
-        db.select(Area).where(Area.level.in_(("community", "grid", "courtyard")))
+        db.select(Area).where(Area.level.in_(users.REGISTRATION_LEVELS))
         .order_by(Area.path)
     ).all()
     if not rows:

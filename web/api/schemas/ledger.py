@@ -44,7 +44,10 @@ class PostingSchema(Schema):
     account = fields.Function(lambda posting: posting.account.code)
     unit = fields.String()
     amount = Integer(bits=64)
-    posted_after = Integer(bits=64, allow_none=True)
+    posted_after = Integer(bits=64, allow_none=True, metadata={
+        "description": "the account's posted balance after this posting; in the journal, "
+                       "null on every account but the one asked for (root administrators "
+                       "see all)"})
 
 
 class EntrySchema(Schema):
