@@ -25,7 +25,8 @@ $(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
 
 # Browser libraries from the npm registry, served by the app itself (no CDN).
 VENDOR := web/static/vendor
-VENDORED := $(VENDOR)/jsQR.js $(VENDOR)/chart.umd.js
+SWAGGER_UI := $(VENDOR)/swagger-ui
+VENDORED := $(VENDOR)/jsQR.js $(VENDOR)/chart.umd.js $(SWAGGER_UI)/swagger-ui-bundle.js
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -34,6 +35,10 @@ $(VENDORED): node_modules/.package-lock.json
 	mkdir -p $(VENDOR)
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
 	cp node_modules/chart.js/dist/chart.umd.js $(VENDOR)/chart.umd.js
+	mkdir -p $(SWAGGER_UI)
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+	   node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js \
+	   node_modules/swagger-ui-dist/swagger-ui.css $(SWAGGER_UI)/
 
 vendor: $(VENDORED)
 

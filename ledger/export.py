@@ -34,6 +34,7 @@ from .chain import joins_callers_transaction
 from .clock import CHINA
 from .models import Account, Entry, Posting
 from .rules import as_utc, timestamp_text
+from .spreadsheet import safe_row
 
 FORMATS = ("beancount", "ledger", "csv")
 
@@ -310,10 +311,10 @@ def _write_csv(session: Session, stream: TextIO) -> int:
     for entry in _entries(session):
         created_at = timestamp_text(entry.created_at)
         for posting in entry.postings:
-            writer.writerow((
+            writer.writerow(safe_row((
                 entry.entry_id, created_at, entry.kind, entry.status, entry.reference or "",
                 entry.memo or "", posting.code, posting.unit, posting.amount,
                 "" if posting.posted_after is None else posting.posted_after,
-            ))
+            )))
         count += 1
     return count

@@ -33,7 +33,7 @@ from . import offers
 from .models import SETTLEMENT_STATUSES, Merchant, Redemption, Settlement, SettlementRate
 from .statements import day_start
 
-PERIOD_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+PERIOD_PATTERN = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")  # 2000-01 to 2099-12
 MAX_FEN_PER_POINT = 10_000
 MAX_REDEMPTIONS_PER_SETTLEMENT = 100_000
 MAX_SETTLEMENTS_LISTED = 200

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.clock import CHINA, now
+from ledger.spreadsheet import safe_row
 from volunteers.errors import Invalid
 from volunteers.models import User
 
@@ -104,6 +105,6 @@ def as_csv(statement: Statement) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["period", "vouchers_redeemed", "points_accepted"])
     for row in statement.rows:
-        writer.writerow([row.period, row.vouchers, row.points])
+        writer.writerow(safe_row([row.period, row.vouchers, row.points]))
     writer.writerow(["total", statement.total_vouchers, statement.total_points])
     return "\ufeff" + buffer.getvalue()

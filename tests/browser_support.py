@@ -76,6 +76,23 @@ def launch_chromium(playwright, camera: Path | None = None):
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
 
 
+def watch_csp(browser) -> list[str]:
+    """Every context ``browser`` makes from now on reports the Content-Security-Policy
+    violations chromium logs to its console into the list returned (the ``browser`` fixture
+    fails a test that leaves any)."""
+    violations: list[str] = []
+    make_context = browser.new_context
+
+    def new_context(*args, **kwargs):
+        context = make_context(*args, **kwargs)
+        context.on("console", lambda message: violations.append(message.text)
+                   if "Content Security Policy" in message.text else None)
+        return context
+
+    browser.new_context = new_context
+    return violations
+
+
 def phone(browser, mobile: bool = True, **options):
     """A phone-sized context in Chinese; ``mobile=False`` keeps the size on a desktop browser
     (no touch, no device pixel ratio). ``options`` go to new_context."""

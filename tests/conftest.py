@@ -237,12 +237,15 @@ def playwright():
 
 @pytest.fixture
 def browser(playwright):
-    """Debian's chromium, headless, closed after the test."""
-    from tests.browser_support import launch_chromium
+    """Debian's chromium, headless, closed after the test; the test fails if a page it opened
+    broke the Content-Security-Policy (a violation in the console)."""
+    from tests.browser_support import launch_chromium, watch_csp
 
     chromium = launch_chromium(playwright)
+    violations = watch_csp(chromium)
     yield chromium
     chromium.close()
+    assert violations == [], "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pytest
 
 from tests.test_pages import login, text_of
 
-ERROR_MODULES = ("volunteers.errors", "volunteers.roles", "activities.errors", "honours.errors", "merchants.errors",
-                 "merchants.vouchers", "payments.errors", "ledger.errors")
+ERROR_MODULES = ("volunteers.errors", "volunteers.roles", "activities.errors", "honours.errors",
+                 "merchants.errors", "merchants.vouchers", "payments.errors", "ledger.errors")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # Two English words side by side: a sentence (or its start) left untranslated. Units and the
 # names of things we keep in Latin letters are allowed.

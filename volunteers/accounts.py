@@ -3,8 +3,8 @@ password (an administrator's reset code, an imported person's activation code), 
 and reactivation. A code is stored as its SHA-256 only, expires, and is used once.
 
 ``sessions_ended(session, user)`` is called whenever a person's sign-ins must end (a new
-password, a reset, a suspension): it revokes their API tokens, and is the one place a
-per-user session generation (ending browser sessions too) hooks in."""
+password, a reset, a suspension): every browser session, API token and client key ends
+(``volunteers.sessions.end_all``)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from sqlalchemy.orm import Session
 
 from ledger.clock import now
 
-from . import access, areas, audit, users
+from . import access, areas, audit, sessions, users
 from .errors import Conflict, DomainError, Invalid
-from .models import AccountCode, ApiToken, Area, User
+from .models import AccountCode, Area, User
 from .passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, check_password, hash_password
 
 ADMIN_ROLES = ("admin",)
@@ -45,11 +45,9 @@ class AccountRefused(Conflict):
 
 
 def sessions_ended(session: Session, user: User) -> None:
-    """Every sign-in of ``user`` ends: their API tokens are revoked. (The seam for a
-    per-user session generation that also ends browser sessions.)"""
-    session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
-                                           ApiToken.revoked.is_(False))
-                    .values(revoked=True).execution_options(synchronize_session=False))
+    """Every sign-in of ``user`` ends at once: browser sessions (the session generation moves
+    on), API tokens and client keys."""
+    sessions.end_all(session, user)
 
 
 def check_new_password(password) -> None:

@@ -75,6 +75,9 @@ class User(Base):
     # 适老化: larger type and stronger contrast on every page, chosen by the person.
     large_text: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Every browser session carries the generation it began in; bumping it ends them all
+    # (volunteers.sessions).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     area: Mapped[Area] = relationship(lazy="joined")
     grants: Mapped[list[RoleGrant]] = relationship(
@@ -179,6 +182,25 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped[User] = relationship()
+
+
+class ClientKey(Base):
+    """A key a client application (an Open311 app) sends in a request body: scoped to what it
+    may do (``scope``), revocable, and never a bearer token for the API. Only its SHA-256 is
+    stored."""
+
+    __tablename__ = "client_keys"
+    __table_args__ = (CheckConstraint("scope IN ('open311')", name="scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
     user: Mapped[User] = relationship()

@@ -24,6 +24,7 @@ USERNAME_PATTERN = re.compile(r"^(?!\d+$)[\w.-]{2,64}$")
 USERNAME_RULE = "2-64 letters (Chinese too), digits, _ . -; not only digits"
 PHONE_PATTERN = re.compile(r"^\+?[0-9 -]{5,20}$")
 TOKEN_LIFETIME = timedelta(days=30)
+REGISTRATION_LEVELS = ("community", "grid", "courtyard")
 
 
 def create_user(
@@ -68,7 +69,13 @@ def register_volunteer(
     session: Session, username: str, password: str, display_name: str, area_code: str,
     phone: str | None = None,
 ) -> User:
-    """Self-registration: always and only the volunteer role, on the area chosen."""
+    """Self-registration: always and only the volunteer role, on the area chosen, which must
+    be a neighbourhood (community, grid or courtyard): never the root or a district, whose
+    volunteers would reach every programme below them."""
+    area = areas.get_area(session, area_code)
+    if area.level not in REGISTRATION_LEVELS:
+        raise Invalid(f"volunteers register on a community, grid or courtyard, not {area_code}",
+                      errors={"area": [f"one of the levels {', '.join(REGISTRATION_LEVELS)}"]})
     return create_user(session, username, password, role="volunteer", area_code=area_code,
                        display_name=display_name, phone=phone)
 
@@ -115,9 +122,23 @@ def find_for_login(session: Session, login: str) -> User | None:
     return user
 
 
+_DUMMY_HASH: list[str] = []
+
+
+def _dummy_hash() -> str:
+    """A hash to check against when the name is unknown, made once with the current cost."""
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(hash_password(secrets.token_urlsafe(16)))
+    return _DUMMY_HASH[0]
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this name (or phone number) and password. The same work whether or
+    not the name exists (a password is always checked), so the answer's time does not tell."""
     user = find_for_login(session, username or "")
-    if user is None or not user.active or not check_password(user.password_hash, password or ""):
+    stored = user.password_hash if user is not None and user.password_hash else _dummy_hash()
+    matches = check_password(stored, password or "")
+    if user is None or not user.active or not matches:
         raise Unauthorized("wrong user name or password")
     return user
 

@@ -22,6 +22,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance), instance_relative_config=False)
     app.config.update(config_module.from_environment(instance))
     app.config.update(overrides or {})
+    from . import edge
+
+    edge.register(app)  # before any route: the bounded <int:...> converter
 
     import activities  # noqa: F401  (every package's tables join the metadata)
     import honours  # noqa: F401
@@ -44,7 +47,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     api = JindouApi(app)
 
     from . import api as api_package
-    from . import auth, errors, formatting, navigation  # noqa: F401  (auth: the loader)
+    from . import auth, errors, formatting, headers, navigation  # noqa: F401  (auth: the loader)
     from .pages import notifications
 
     _exempt_api_from_csrf(api_package.register(api))
@@ -54,6 +57,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     navigation.register(app)
     errors.register(app)
     _record_addresses(app)
+    headers.register(app)
 
     from .cli import register_commands
 

@@ -5,21 +5,41 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
-from flask_login import current_user
+from flask import session as browser_session
+from flask_login import current_user, login_user
 
-from volunteers import access, users
+from volunteers import access, sessions, users
 from volunteers.errors import Unauthorized
 
 from .extensions import db, login_manager
 
+GENERATION_KEY = "generation"
+
 
 @login_manager.user_loader
 def load_user(user_id: str):
+    """The session's user, while the session is current: a session from before its user's
+    last sign-out, password change or suspension opens nothing (``volunteers.sessions``)."""
     try:
         user = users.user_with_roles(db.session, int(user_id))
     except ValueError:
         return None
-    return user if user is not None and user.active else None
+    if user is None or not user.active:
+        return None
+    if not sessions.is_current(user, browser_session.get(GENERATION_KEY)):
+        return None
+    return user
+
+
+def begin_session(user) -> None:
+    """Signs ``user`` in on this browser, in their current session generation."""
+    locale = browser_session.get("locale")
+    browser_session.clear()  # nothing of an earlier session carries over (fixation)
+    if locale:
+        browser_session["locale"] = locale
+    login_user(user)
+    browser_session[GENERATION_KEY] = sessions.current(user)
+    browser_session.permanent = True
 
 
 def bearer_user():

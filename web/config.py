@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
@@ -45,12 +46,20 @@ def from_environment(instance: Path) -> dict:
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Behind HTTPS (JINDOU_HTTPS=1) cookies are Secure and HSTS is sent (web/headers.py).
+        "JINDOU_HTTPS": os.environ.get("JINDOU_HTTPS") == "1",
+        "SESSION_COOKIE_SECURE": os.environ.get("JINDOU_HTTPS") == "1",
+        # A session idle for 12 hours ends (each request renews it).
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=12),
+        "SESSION_REFRESH_EACH_REQUEST": True,
         "MAX_CONTENT_LENGTH": 32 * 1024 * 1024,
         "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
         "LANGUAGES": {"zh_Hans_CN": "简体中文", "en": "English"},
         "RATELIMIT_STORAGE_URI": os.environ.get("JINDOU_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Several deployments (or test runs) may share one Redis: each counts under its prefix.
+        "RATELIMIT_KEY_PREFIX": os.environ.get("JINDOU_RATELIMIT_KEY_PREFIX", "jindou"),
         "LOGIN_RATE_LIMIT": os.environ.get("JINDOU_LOGIN_RATE_LIMIT", "10 per minute"),
         "SCAN_RATE_LIMIT": os.environ.get("JINDOU_SCAN_RATE_LIMIT", "60 per minute"),
         "API_TITLE": "Jindou 金豆 API",
@@ -59,7 +68,9 @@ def from_environment(instance: Path) -> dict:
         "OPENAPI_URL_PREFIX": "/api/v1",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "docs",
-        "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # Served by the app from web/static/vendor/swagger-ui (make vendor), never a CDN: our
+        # web/templates/swagger_ui.html replaces flask-smorest's page.
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
         "API_SPEC_OPTIONS": {
             "components": {"securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer"}}},

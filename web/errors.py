@@ -85,8 +85,9 @@ def handle_api_error(error: ApiError):
 
 def handle_http_exception(error: HTTPException):
     status = error.code or 500
-    code = HTTP_CODES.get(status, "error" if status < 500 else "internal_error")
-    errors = None
+    code = getattr(error, "jindou_code", None) or HTTP_CODES.get(
+        status, "error" if status < 500 else "internal_error")
+    errors = getattr(error, "errors", None)  # the fields at fault (web/edge.py)
     data = getattr(error, "data", None) or {}
     messages = data.get("messages")
     if status == 422 and messages:

@@ -13,6 +13,7 @@ from honours import honours
 from honours.dashboard import Table
 from honours.models import RankingRow, RankingSnapshot
 from ledger.clock import CHINA
+from ledger.spreadsheet import safe_cell, safe_row
 from volunteers.models import User
 
 FORMATS = {"csv": "text/csv; charset=utf-8",
@@ -28,7 +29,7 @@ RANKING_COLUMNS = [("position", "Position"), ("rank", "Rank"), ("volunteer_id", 
 def _cell(value):
     if isinstance(value, datetime):
         return value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S")
-    return value
+    return safe_cell(value)
 
 
 def ranking_table(session, snapshot: RankingSnapshot, titles=None) -> Table:
@@ -64,7 +65,7 @@ def render(table: Table, fmt: str, progress=None) -> bytes:
 def _csv(table: Table, progress) -> bytes:
     stream = io.StringIO()
     writer = csv.writer(stream)
-    writer.writerow([str(title) for _, title in table.columns])
+    writer.writerow(safe_row(str(title) for _, title in table.columns))
     for index, row in enumerate(table.rows, start=1):
         writer.writerow([_cell(value) for value in row])
         if progress and index % PROGRESS_EVERY_ROWS == 0:
@@ -77,7 +78,7 @@ def _xlsx(table: Table, progress) -> bytes:
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=table.key[:31])
-    sheet.append([str(title) for _, title in table.columns])
+    sheet.append(safe_row(str(title) for _, title in table.columns))
     for index, row in enumerate(table.rows, start=1):
         sheet.append([_cell(value) for value in row])
         if progress and index % PROGRESS_EVERY_ROWS == 0:

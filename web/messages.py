@@ -30,6 +30,9 @@ BY_CODE = {
     "internal_error": _l("Something went wrong on our side. It has been logged; please try "
                          "again later."),
     "error": _l("This could not be done. Please try again later."),
+    "invalid_characters": _l("What you sent holds characters that are not allowed "
+                             "(control characters)."),
+    "too_deep": _l("What you sent is nested too deeply."),
     # volunteers, honours, payments
     "budget_exhausted": _l("The programme's points budget cannot cover this."),
     "insufficient_funds": _l("Not enough money in the programme's fund."),

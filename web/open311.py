@@ -1,8 +1,9 @@
 """Open311 GeoReport v2 under /open311/v2 (CONTRACT section 5): civic apps list the report
-categories as services, read service requests and post new ones with an API key (a Jindou API
-token). Every resource answers as .json or .xml; errors are the spec's list of
-{code, description}. What is public never names or reaches the reporter. Which reports a
-query reaches, and how their states read, is the domain's: ``reports/open311.py``."""
+categories as services, read service requests and post new ones with an api_key (a client key
+of scope open311, sent in the POST body). Every resource answers as .json or .xml; errors are
+the spec's list of {code, description}. What is public never names or reaches the reporter.
+Which reports a query reaches, and how their states read, is the domain's:
+``reports/open311.py``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from ledger.clock import now
 from reports import categories, open311, reports
 from reports.models import Category, Report
-from volunteers import access, users
+from volunteers import access, sessions
 from volunteers.errors import DomainError
 
 from .extensions import db
@@ -208,14 +209,19 @@ def get_request(report_id, fmt):
 
 
 def key_holder(required: bool):
-    key = (request.values.get("api_key") or "").strip()
-    if not key:
-        if required:
-            raise Open311Error(403, "an api_key is required to post a service request")
+    """Who the request's api_key names: a client key of scope open311 sent in the body of a
+    POST (never an API token, never in the URL, where access logs would keep it). Reads are
+    public and take no key."""
+    if "api_key" in request.args:
+        raise Open311Error(400, "send api_key in the body of a POST, never in the URL")
+    if not required:
         return None
-    user = users.user_for_token(db.session, key)
+    key = (request.form.get("api_key") or "").strip()
+    if not key:
+        raise Open311Error(403, "an api_key is required to post a service request")
+    user = sessions.user_for_client_key(db.session, key, "open311")
     if user is None:
-        raise Open311Error(403, "invalid api_key")
+        raise Open311Error(403, "invalid api_key: use a client key (POST /api/v1/me/client-keys)")
     return user
 
 

@@ -22,12 +22,13 @@ def register(api) -> list:
         reports,
         settlements,
         teams,
+        tokens,
         vouchers,
         wishes,
     )
 
     blueprints = [module.blp for module in (
-        auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
+        auth, me, tokens, programmes, accounts, reports, activities, wishes, teams, merchants,
         vouchers, counter, settlements, payments, rankings, audit, organisation, imports,
         merchant_team)]
     for blueprint in blueprints:

@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from flask_smorest import Blueprint
 
 import ledger
@@ -43,9 +45,10 @@ def entries(args):
     administrators filter by an account of their areas; a volunteer sees their own wallet."""
     actor = current_actor()
     account = args.get("account")
+    sees_all = access.holds(actor, ("admin",), _root())
     if account is not None:
         account = readable_account(db.session, actor, account).code
-    elif not access.holds(actor, ("admin",), _root()):
+    elif not sees_all:
         if not access.holds(actor, ("volunteer",)):
             raise Forbidden("name an account of your areas")
         account = actor.wallet_code
@@ -53,7 +56,24 @@ def entries(args):
                            since=args.get("since"), before_id=args.get("before"),
                            page_size=args["limit"])
     next_before = items[-1].id if len(items) == args["limit"] else None
+    if not sees_all:
+        # The other side of each entry shows its amount, never that account's running
+        # balance (a merchant's takings, the programme's budget, the donations pool).
+        items = [_OnlyBalancesOf(entry, account) for entry in items]
     return {"items": items, "next_before": next_before}
+
+
+class _OnlyBalancesOf:
+    """An entry whose postings keep ``posted_after`` on ``account`` only."""
+
+    def __init__(self, entry, account: str):
+        self._entry = entry
+        self.postings = [posting if posting.account.code == account else SimpleNamespace(
+            account=posting.account, unit=posting.unit, amount=posting.amount,
+            posted_after=None) for posting in entry.postings]
+
+    def __getattr__(self, name):
+        return getattr(self._entry, name)
 
 
 def _root():

@@ -2,6 +2,7 @@ from flask_smorest import Blueprint
 
 from volunteers import accounts, users
 
+from .. import signin
 from ..extensions import db, limiter
 from ..transactions import commit
 from .schemas.common import ErrorSchema
@@ -18,14 +19,14 @@ def login_limit():
 
 
 @blp.route("/tokens", methods=["POST"])
-@limiter.limit(login_limit)
+@signin.shared_sign_in_limit
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, schema=ErrorSchema)
 @blp.alt_response(429, schema=ErrorSchema)
 def create_token(payload):
     """A bearer token for the API (30 days)."""
-    user = users.authenticate(db.session, payload["username"], payload["password"])
+    user = signin.authenticate(payload["username"], payload["password"])
     token, expires_at = users.issue_token(db.session, user)
     commit()
     return {"token": token, "expires_at": expires_at}

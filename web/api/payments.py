@@ -19,6 +19,7 @@ from .schemas.payments import (
     CashOutArgsSchema,
     CashOutPaidSchema,
     CashOutPolicySchema,
+    CashOutPolicyStateSchema,
     CashOutRequestSchema,
     CashOutSchema,
     CauseArgsSchema,
@@ -132,7 +133,7 @@ def my_donations():
 
 @blp.route("/programmes/<code>/cash-out-policy", methods=["GET"])
 @actor_required()
-@blp.response(200, CashOutPolicySchema)
+@blp.response(200, CashOutPolicyStateSchema)
 def get_policy(code):
     """The programme's cash-out limits (disabled with zero limits when never set)."""
     programme = get_programme(db.session, code)
@@ -146,7 +147,7 @@ def get_policy(code):
 @blp.route("/programmes/<code>/cash-out-policy", methods=["PUT"])
 @actor_required("admin")
 @blp.arguments(CashOutPolicySchema)
-@blp.response(200, CashOutPolicySchema)
+@blp.response(200, CashOutPolicyStateSchema)
 def set_policy(payload, code):
     """Open or close cash-out and set its limits (administrators of the programme's area)."""
     policy = cash_out.set_policy(db.session, current_actor(), code, **payload)

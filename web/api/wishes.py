@@ -149,6 +149,8 @@ def wish_photo(photo_id):
 @blp.route("/me/daily-checkin", methods=["POST"])
 @actor_required("volunteer")
 @blp.response(201, DailyCheckinSchema)
+@blp.alt_response(200, schema=DailyCheckinSchema,
+                  description="Already checked in today: the same check-in, nothing posted")
 @blp.doc(parameters=IDEMPOTENT)
 def daily_checkin():
     """每日一豆: today's reward once per calendar day (China time); 201 the first time,

@@ -44,11 +44,13 @@ from activities.photos import MAX_PHOTOS, MAX_UPLOAD_BYTES
 from activities.planning import ActivityDraft
 from activities.wishes import WishDraft
 from ledger.clock import CHINA, now
+from ledger.spreadsheet import safe_row
 from volunteers import access, teams, users
 from volunteers.errors import Invalid
 from volunteers.models import Area, Programme
 
 from ..extensions import db, limiter
+from ..redirects import back_target
 from ..transactions import commit
 from .activity_forms import (
     ActivityForm,
@@ -285,8 +287,7 @@ def daily_checkin():
               "success")
     else:
         flash(_("You have already checked in today. Come back tomorrow!"), "info")
-    return redirect(request.referrer if _same_site(request.referrer)
-                    else url_for("pages.activities.index"))
+    return redirect(back_target(url_for("pages.activities.index")))
 
 
 # Organiser pages --------------------------------------------------------------------------
@@ -456,10 +457,10 @@ def _duty_csv(rows, area: str, year: int) -> Response:
     writer.writerow([_("User name"), _("Name"), _("Area"), _("Party membership"), _("Times"),
                      _("Hours"), _("Times required"), _("Hours required"), _("Short")])
     for row in rows:
-        writer.writerow([row.user.username, row.user.display_name, row.user.area.name,
+        writer.writerow(safe_row([row.user.username, row.user.display_name, row.user.area.name,
                          _party_label(row.party_status), row.times, f"{row.minutes / 60:.1f}",
                          row.required_times, f"{row.required_minutes / 60:.1f}",
-                         _("yes") if row.short else _("no")])
+                         _("yes") if row.short else _("no")]))
     return Response(output.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": f"attachment; filename=party-duty-{area}-{year}.csv"})
 
@@ -660,10 +661,6 @@ def _error_text(error: DomainError) -> str:
     from ..messages import message_for
 
     return message_for(error)
-
-
-def _same_site(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url)
 
 
 def _area_choices() -> list[tuple[str, str]]:

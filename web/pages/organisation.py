@@ -33,6 +33,7 @@ from volunteers import access, accounts, areas, audit, roles, users
 from volunteers.errors import DomainError, Invalid, NotFound
 from volunteers.models import AREA_LEVELS, ROLES
 
+from ..auth import begin_session
 from ..errors import PAGE_MESSAGES
 from ..extensions import db, limiter
 from ..messages import message_for
@@ -387,6 +388,8 @@ def password():
         except DomainError as error:
             refused(error)
         else:
+            # This browser stays signed in; every other session ends.
+            begin_session(current_user._get_current_object())
             flash(_("Your password is changed."), "success")
             return redirect(url_for("pages.volunteers.index"))
     return render_template("account_password.html", form=form)

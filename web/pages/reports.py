@@ -29,6 +29,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from ledger.clock import CHINA, now
+from ledger.spreadsheet import safe_row
 from reports import assessment, categories, departments, reports
 from reports.models import STATUSES, Category
 from volunteers import access, programmes
@@ -463,12 +464,12 @@ def assessment_csv():
                      _("On time"), _("Closed"), _("On-time rate"), _("Closure rate"),
                      _("Average handling days")])
     for row in result.departments:
-        writer.writerow([row.department, str(URGENCY_LABELS[row.urgency]), row.dispatched,
+        writer.writerow(safe_row([row.department, str(URGENCY_LABELS[row.urgency]), row.dispatched,
                          row.resolved, row.on_time, row.closed, rate(row.on_time_rate),
-                         rate(row.closure_rate), days(row.average_handling_days)])
+                         rate(row.closure_rate), days(row.average_handling_days)]))
     writer.writerow([])
     writer.writerow([_("Category"), _("Area"), _("Reports")])
-    writer.writerows(result.hotspots)
+    writer.writerows(safe_row(row) for row in result.hotspots)
     name = f"reports-{result.area.code}-{month:%Y-%m}.csv"
     # A byte-order mark, so Excel opens the Chinese text as UTF-8.
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",

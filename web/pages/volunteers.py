@@ -7,17 +7,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 import ledger
-from volunteers import access, areas, programmes, users
+from volunteers import access, areas, programmes, sessions, users
 from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, Programme, User
 from volunteers.statements import readable_account, wallet_summary
 
-from .. import navigation
+from .. import navigation, signin
+from ..auth import begin_session
 from ..extensions import db, limiter
 from ..messages import message_for
+from ..redirects import next_target
 from ..transactions import commit
 from .forms import AwardForm, DecisionForm, EmptyForm, FundingForm, LoginForm, RegisterForm
 
@@ -38,25 +40,29 @@ def index():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, methods=["POST"])
+@signin.shared_sign_in_limit
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = users.authenticate(db.session, form.username.data, form.password.data)
+            user = signin.authenticate(form.username.data, form.password.data)
         except Unauthorized:
             flash(_("Wrong user name or password."), "error")
         else:
-            login_user(user)
-            browser_session.permanent = True
-            return redirect(_safe_next() or url_for("pages.volunteers.index"))
+            begin_session(user)
+            return redirect(next_target() or url_for("pages.volunteers.index"))
     return render_template("login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
     if EmptyForm().validate_on_submit():
+        if current_user.is_authenticated:
+            # Every session of this user ends, so a copy of this cookie opens nothing.
+            sessions.end_browser_sessions(db.session, current_user)
+            commit()
         logout_user()
+        browser_session.clear()
     return redirect(url_for("pages.volunteers.login"))
 
 
@@ -74,7 +80,7 @@ def register():
             db.session.rollback()
             flash(message_for(error), "error")
         else:
-            login_user(user)
+            begin_session(user)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(url_for("pages.volunteers.wallet"))
     return render_template("register.html", form=form)
@@ -88,7 +94,7 @@ def language(code):
     if current_user.is_authenticated:
         current_user.locale = code
         commit()
-    return redirect(_safe_next() or url_for("pages.volunteers.index"))
+    return redirect(next_target() or url_for("pages.volunteers.index"))
 
 
 @bp.route("/wallet")
@@ -257,7 +263,7 @@ def _programme_choices() -> list[tuple[str, str]]:
 
 def _registration_areas():
     rows = db.session.scalars(
-        db.select(Area).where(Area.level.in_(("community", "grid", "courtyard")))
+        db.select(Area).where(Area.level.in_(users.REGISTRATION_LEVELS))
         .order_by(Area.path)
     ).all()
     if not rows:
@@ -265,8 +271,3 @@ def _registration_areas():
     return [(area.code, area.name) for area in rows]
 
 
-def _safe_next() -> str | None:
-    target = request.args.get("next") or request.form.get("next")
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None

@@ -6,7 +6,7 @@ from activities.checkin import CODE_DIGITS
 from activities.planning import MAX_ACTIVITY_MINUTES, MAX_CAPACITY, MAX_RADIUS_M
 from activities.wishes import MAX_WISH_POINTS
 
-from .common import StrictInteger
+from .common import AwareDateTime, Date, DateTime, Integer, StrictInteger
 
 Text = validate.Length
 
@@ -22,8 +22,8 @@ class ActivityCreateSchema(Schema):
     lng = fields.Float(allow_none=True, validate=validate.Range(min=-180, max=180))
     checkin_radius_m = StrictInteger(allow_none=True,
                                      validate=validate.Range(min=10, max=MAX_RADIUS_M))
-    starts_at = fields.AwareDateTime(required=True, default_timezone=None)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = AwareDateTime(required=True, default_timezone=None)
+    ends_at = AwareDateTime(required=True)
     capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_CAPACITY))
     max_minutes = StrictInteger(validate=validate.Range(min=1, max=MAX_ACTIVITY_MINUTES),
                                 metadata={"description": "hours cap in minutes; default: "
@@ -32,7 +32,7 @@ class ActivityCreateSchema(Schema):
 
 
 class ActivitySchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     title = fields.String()
     description = fields.String()
     category = fields.Function(lambda a: a.category.code)
@@ -42,29 +42,29 @@ class ActivitySchema(Schema):
     venue = fields.String()
     lat = fields.Float(allow_none=True)
     lng = fields.Float(allow_none=True)
-    checkin_radius_m = fields.Integer(allow_none=True)
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
-    capacity = fields.Integer()
-    signed_up_count = fields.Integer()
-    seats_left = fields.Integer()
-    max_minutes = fields.Integer()
-    team_id = fields.Integer(allow_none=True)
+    checkin_radius_m = Integer(bits=64, allow_none=True)
+    starts_at = DateTime()
+    ends_at = DateTime()
+    capacity = Integer(bits=64)
+    signed_up_count = Integer(bits=64)
+    seats_left = Integer(bits=64)
+    max_minutes = Integer(bits=64)
+    team_id = Integer(bits=64, allow_none=True)
     status = fields.String()
 
 
 class ActivityListArgsSchema(Schema):
     upcoming = fields.Boolean(load_default=False)
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class SignupSchema(Schema):
-    id = fields.Integer()
-    activity_id = fields.Integer()
-    user_id = fields.Integer()
+    id = Integer(bits=64)
+    activity_id = Integer(bits=64)
+    user_id = Integer(bits=64)
     status = fields.String(metadata={"description": "signed_up or cancelled"})
-    created_at = fields.DateTime()
-    cancelled_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    cancelled_at = DateTime(allow_none=True)
 
 
 class ScanSchema(Schema):
@@ -79,26 +79,26 @@ class CodeArgsSchema(Schema):
 
 
 class CheckinCodeSchema(Schema):
-    activity_id = fields.Integer()
+    activity_id = Integer(bits=64)
     direction = fields.String()
     code = fields.String()
     url = fields.String(metadata={"description": "what the QR code encodes"})
-    seconds_left = fields.Integer()
+    seconds_left = Integer(bits=64)
 
 
 class AttendanceSchema(Schema):
-    id = fields.Integer()
-    activity_id = fields.Integer()
-    user_id = fields.Integer()
+    id = Integer(bits=64)
+    activity_id = Integer(bits=64)
+    user_id = Integer(bits=64)
     display_name = fields.Function(lambda a: a.user.display_name)
     status = fields.String(metadata={"description": "checked_in, checked_out or approved"})
-    checked_in_at = fields.DateTime()
-    checked_out_at = fields.DateTime(allow_none=True)
-    checkin_distance_m = fields.Integer(allow_none=True)
+    checked_in_at = DateTime()
+    checked_out_at = DateTime(allow_none=True)
+    checkin_distance_m = Integer(bits=64, allow_none=True)
     counted_minutes = fields.Method("_counted", allow_none=True)
-    approved_minutes = fields.Integer(allow_none=True)
-    points = fields.Integer(allow_none=True)
-    entry_id = fields.Integer(allow_none=True)
+    approved_minutes = Integer(bits=64, allow_none=True)
+    points = Integer(bits=64, allow_none=True)
+    entry_id = Integer(bits=64, allow_none=True)
 
     def _counted(self, attendance):
         from activities.hours import counted_minutes
@@ -128,9 +128,9 @@ class ApproveSchema(Schema):
 
 
 class ApprovalSchema(Schema):
-    activity_id = fields.Integer()
+    activity_id = Integer(bits=64)
     approved = fields.List(fields.Nested(AttendanceSchema))
-    total_points = fields.Integer()
+    total_points = Integer(bits=64)
 
 
 class AmendmentCreateSchema(Schema):
@@ -140,39 +140,39 @@ class AmendmentCreateSchema(Schema):
 
 
 class AmendmentSchema(Schema):
-    id = fields.Integer()
-    attendance_id = fields.Integer()
-    previous_minutes = fields.Integer()
-    new_minutes = fields.Integer()
+    id = Integer(bits=64)
+    attendance_id = Integer(bits=64)
+    previous_minutes = Integer(bits=64)
+    new_minutes = Integer(bits=64)
     reason = fields.String()
     amended_by = fields.Function(lambda a: a.amended_by.username)
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 class HoursArgsSchema(Schema):
-    year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+    year = Integer(validate=validate.Range(min=2000, max=2100))
 
 
 class HoursItemSchema(Schema):
-    attendance_id = fields.Integer(attribute="id")
-    activity_id = fields.Integer()
+    attendance_id = Integer(bits=64, attribute="id")
+    activity_id = Integer(bits=64)
     title = fields.Function(lambda a: a.activity.title)
     category = fields.Function(lambda a: a.activity.category.name)
     starts_at = fields.Function(lambda a: a.activity.starts_at.isoformat())
-    approved_minutes = fields.Integer()
+    approved_minutes = Integer(bits=64)
     amendments = fields.List(fields.Nested(AmendmentSchema))
 
 
 class HoursRecordSchema(Schema):
     user_id = fields.Function(lambda r: r.user.id)
-    total_minutes = fields.Integer()
-    times = fields.Integer()
+    total_minutes = Integer(bits=64)
+    times = Integer(bits=64)
     items = fields.List(fields.Nested(HoursItemSchema))
 
 
 class DutyArgsSchema(Schema):
     area = fields.String(required=True, validate=Text(min=1, max=64))
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
+    year = Integer(required=True, validate=validate.Range(min=2000, max=2100))
     short_only = fields.Boolean(load_default=False)
 
 
@@ -182,10 +182,10 @@ class DutyRowSchema(Schema):
     display_name = fields.Function(lambda r: r.user.display_name)
     area = fields.Function(lambda r: r.user.area.code)
     party_status = fields.String()
-    times = fields.Integer()
-    minutes = fields.Integer()
-    required_times = fields.Integer()
-    required_minutes = fields.Integer()
+    times = Integer(bits=64)
+    minutes = Integer(bits=64)
+    required_times = Integer(bits=64)
+    required_minutes = Integer(bits=64)
     short = fields.Boolean()
 
 
@@ -195,7 +195,7 @@ class PartyStatusSchema(Schema):
 
 
 class PartyStatusAnswerSchema(Schema):
-    user_id = fields.Integer()
+    user_id = Integer(bits=64)
     party_status = fields.String()
 
 
@@ -228,7 +228,7 @@ class WishCreateSchema(Schema):
 
 
 class WishSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     title = fields.String()
     resident_name = fields.String()
     story = fields.String()
@@ -236,16 +236,16 @@ class WishSchema(Schema):
     area = fields.Function(lambda w: w.area.code)
     area_name = fields.Function(lambda w: w.area.name)
     programme = fields.Function(lambda w: w.programme.code)
-    reward_points = fields.Integer()
+    reward_points = Integer(bits=64)
     status = fields.String(metadata={"description": "open, claimed, fulfilled, confirmed"})
-    claimed_by_id = fields.Integer(allow_none=True)
-    claimed_team_id = fields.Integer(allow_none=True)
-    claimed_at = fields.DateTime(allow_none=True)
-    fulfilled_at = fields.DateTime(allow_none=True)
+    claimed_by_id = Integer(bits=64, allow_none=True)
+    claimed_team_id = Integer(bits=64, allow_none=True)
+    claimed_at = DateTime(allow_none=True)
+    fulfilled_at = DateTime(allow_none=True)
     fulfilment_note = fields.String(allow_none=True)
-    confirmed_at = fields.DateTime(allow_none=True)
-    entry_id = fields.Integer(allow_none=True)
-    abandon_count = fields.Integer()
+    confirmed_at = DateTime(allow_none=True)
+    entry_id = Integer(bits=64, allow_none=True)
+    abandon_count = Integer(bits=64)
     photo_ids = fields.Function(lambda w: [p.id for p in w.photos])
 
 
@@ -273,8 +273,8 @@ class FulfilFormSchema(Schema):
 
 
 class DailyCheckinSchema(Schema):
-    day = fields.Date()
-    points = fields.Integer()
-    entry_id = fields.Integer(allow_none=True)
+    day = Date()
+    points = Integer(bits=64)
+    entry_id = Integer(bits=64, allow_none=True)
     created = fields.Boolean()
-    streak_days = fields.Integer()
+    streak_days = Integer(bits=64)

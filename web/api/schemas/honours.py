@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from honours import leaderboards
 
-from .common import StrictInteger
+from .common import DateTime, Integer, StrictInteger
 from .volunteers import AwardSchema
 
 MAX_ROWS = 1_000
@@ -24,7 +24,7 @@ class TierRuleSchema(Schema):
     share_bp = StrictInteger(allow_none=True, validate=validate.Range(min=1, max=10_000),
                              metadata={"description": "share of the eligible in basis points "
                                                       "(500 = 5 %), proportion mode"})
-    min_points = StrictInteger(allow_none=True, validate=validate.Range(min=1),
+    min_points = StrictInteger(bits=64, allow_none=True, validate=validate.Range(min=1),
                                metadata={"description": "points needed, threshold mode"})
     bonus_fen = StrictInteger(load_default=0, validate=validate.Range(min=0, max=10**9))
 
@@ -34,7 +34,7 @@ class RankingConfigSchema(Schema):
                          validate=validate.OneOf(["proportion", "threshold"]))
     tiers = fields.List(fields.Nested(TierRuleSchema), required=True,
                         validate=validate.Length(min=1, max=10))
-    min_points = StrictInteger(load_default=1, validate=validate.Range(min=0))
+    min_points = StrictInteger(bits=64, load_default=1, validate=validate.Range(min=0))
     counting_kinds = fields.List(fields.String(validate=validate.Length(min=1, max=40)),
                                  validate=validate.Length(min=1, max=20))
     exclude_staff = fields.Boolean(load_default=True)
@@ -48,53 +48,53 @@ class RankingRequestSchema(Schema):
 
 
 class RowArgsSchema(Schema):
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
-    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_ROWS))
+    offset = Integer(load_default=0, validate=validate.Range(min=0))
+    limit = Integer(load_default=100, validate=validate.Range(min=1, max=MAX_ROWS))
     tier = fields.String(validate=validate.Length(min=1, max=20))
 
 
 class PositionSchema(Schema):
-    entry_id = fields.Integer()
-    chain_seq = fields.Integer()
+    entry_id = Integer(bits=64)
+    chain_seq = Integer(bits=64)
     chain_hash = fields.String()
 
 
 class TierSummarySchema(Schema):
     key = fields.String()
     name = fields.String()
-    count = fields.Integer()
-    min_points = fields.Integer(allow_none=True)
-    max_points = fields.Integer(allow_none=True)
-    bonus_fen = fields.Integer()
-    bonus_total_fen = fields.Integer()
+    count = Integer(bits=64)
+    min_points = Integer(bits=64, allow_none=True)
+    max_points = Integer(bits=64, allow_none=True)
+    bonus_fen = Integer(bits=64)
+    bonus_total_fen = Integer(bits=64)
 
 
 class RowSchema(Schema):
-    position = fields.Integer()
-    rank = fields.Integer()
-    volunteer_id = fields.Integer()
+    position = Integer(bits=64)
+    rank = Integer(bits=64)
+    volunteer_id = Integer(bits=64)
     display_name = fields.String()
-    points = fields.Integer()
-    reached_at = fields.DateTime(allow_none=True)
+    points = Integer(bits=64)
+    reached_at = DateTime(allow_none=True)
     tier = fields.String(allow_none=True)
     tier_name = fields.String(allow_none=True)
-    bonus_fen = fields.Integer()
+    bonus_fen = Integer(bits=64)
 
 
 class RankingSchema(Schema):
     programme = fields.String()
-    year = fields.Integer()
+    year = Integer(bits=64)
     status = fields.String(metadata={"description": "preview or published"})
     ledger_position = fields.Nested(PositionSchema)
     config = fields.Nested(RankingConfigSchema)
-    eligible_count = fields.Integer()
-    ranked_count = fields.Integer()
-    bonus_total_fen = fields.Integer()
-    bonus_entry_count = fields.Integer(allow_none=True)
+    eligible_count = Integer(bits=64)
+    ranked_count = Integer(bits=64)
+    bonus_total_fen = Integer(bits=64)
+    bonus_entry_count = Integer(bits=64, allow_none=True)
     tiers = fields.List(fields.Nested(TierSummarySchema))
     rows = fields.List(fields.Nested(RowSchema))
-    rows_offset = fields.Integer()
-    published_at = fields.DateTime(allow_none=True)
+    rows_offset = Integer(bits=64)
+    published_at = DateTime(allow_none=True)
     published_by = fields.String(allow_none=True)
 
 
@@ -107,10 +107,10 @@ class SpecialHonourRequestSchema(Schema):
 
 
 class SpecialHonourSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda honour: honour.programme.code)
-    year = fields.Integer()
-    volunteer_id = fields.Integer()
+    year = Integer(bits=64)
+    volunteer_id = Integer(bits=64)
     title = fields.String()
     reason = fields.String()
     award = fields.Nested(AwardSchema, allow_none=True)
@@ -121,23 +121,23 @@ class LeaderboardArgsSchema(Schema):
                            validate=validate.OneOf(list(leaderboards.PERIODS)))
     area = fields.String(validate=validate.Length(min=1, max=64))
     by = fields.String(load_default="volunteer", validate=validate.OneOf(["volunteer", "team"]))
-    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    limit = Integer(load_default=20, validate=validate.Range(min=1, max=100))
     metric = fields.String(load_default="points", validate=known_metric, metadata={
         "description": "points (earned) or hours (approved service minutes)"})
 
 
 class BoardLineSchema(Schema):
-    place = fields.Integer()
-    subject_id = fields.Integer()
+    place = Integer(bits=64)
+    subject_id = Integer(bits=64)
     name = fields.String()
-    score = fields.Integer(metadata={"description": "in the board's unit"})
+    score = Integer(bits=64, metadata={"description": "in the board's unit"})
 
 
 class LeaderboardSchema(Schema):
     programme = fields.String()
     period = fields.String()
-    starts_at = fields.DateTime()
-    ends_at = fields.DateTime()
+    starts_at = DateTime()
+    ends_at = DateTime()
     by = fields.String()
     area = fields.String()
     metric = fields.String(metadata={"description": "points (earned) or hours (served)"})
@@ -156,9 +156,9 @@ class StarSchema(Schema):
     subject_type = fields.String(metadata={"description": "volunteer, team, merchant (points "
                                                           "accepted) or project (activity, "
                                                           "minutes served)"})
-    subject_id = fields.Integer()
+    subject_id = Integer(bits=64)
     subject_name = fields.String()
     criterion = fields.String()
-    score = fields.Integer()
-    place = fields.Integer()
-    published_at = fields.DateTime()
+    score = Integer(bits=64)
+    place = Integer(bits=64)
+    published_at = DateTime()

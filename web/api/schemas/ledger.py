@@ -2,66 +2,69 @@
 
 from marshmallow import Schema, fields, validate
 
-from .common import PageArgsSchema
+from .common import DateTime, Integer, PageArgsSchema
 
 
 class AccountSchema(Schema):
     code = fields.String()
     unit = fields.String()
     kind = fields.String()
-    posted = fields.Integer()
-    pending = fields.Integer()
-    available = fields.Integer()
+    posted = Integer(bits=64)
+    pending = Integer(bits=64)
+    available = Integer(bits=64)
     closed = fields.Boolean()
     no_overdraft = fields.Boolean()
 
 
 class StatementLineSchema(Schema):
-    posting_id = fields.Integer()
-    entry_id = fields.Integer()
+    posting_id = Integer(bits=64)
+    entry_id = Integer(bits=64)
     kind = fields.String()
     status = fields.String()
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    amount = fields.Integer()
-    posted_after = fields.Integer(allow_none=True)
+    created_at = DateTime()
+    amount = Integer(bits=64)
+    posted_after = Integer(bits=64, allow_none=True)
 
 
 class StatementSchema(Schema):
     account = fields.Nested(AccountSchema)
     items = fields.List(fields.Nested(StatementLineSchema))
-    next_before = fields.Integer(allow_none=True)
+    next_before = Integer(bits=64, allow_none=True)
 
 
 class EntryArgsSchema(PageArgsSchema):
     account = fields.String(validate=validate.Length(min=1, max=120))
     kind = fields.String(validate=validate.Length(min=1, max=40))
-    since = fields.DateTime()
+    since = DateTime()
 
 
 class PostingSchema(Schema):
     account = fields.Function(lambda posting: posting.account.code)
     unit = fields.String()
-    amount = fields.Integer()
-    posted_after = fields.Integer(allow_none=True)
+    amount = Integer(bits=64)
+    posted_after = Integer(bits=64, allow_none=True, metadata={
+        "description": "the account's posted balance after this posting; in the journal, "
+                       "null on every account but the one asked for (root administrators "
+                       "see all)"})
 
 
 class EntrySchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     kind = fields.String()
     status = fields.String()
     reference = fields.String(allow_none=True)
     memo = fields.String(allow_none=True)
     created_by = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    pending_id = fields.Integer(allow_none=True)
-    reverses_id = fields.Integer(allow_none=True)
-    expires_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    pending_id = Integer(bits=64, allow_none=True)
+    reverses_id = Integer(bits=64, allow_none=True)
+    expires_at = DateTime(allow_none=True)
     hash = fields.String()
     postings = fields.List(fields.Nested(PostingSchema))
 
 
 class EntryPageSchema(Schema):
     items = fields.List(fields.Nested(EntrySchema))
-    next_before = fields.Integer(allow_none=True)
+    next_before = Integer(bits=64, allow_none=True)

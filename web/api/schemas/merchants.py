@@ -6,7 +6,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from merchants import offers, settlement
 from merchants.models import OFFER_KINDS, SETTLEMENT_STATUSES, VOUCHER_STATUSES
 
-from .common import StrictInteger
+from .common import Date, DateTime, Integer, StrictInteger
 
 PERIOD = validate.Regexp(settlement.PERIOD_PATTERN.pattern, error="a month, YYYY-MM")
 
@@ -27,7 +27,7 @@ class MerchantCreateSchema(Schema):
 
 
 class MerchantSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     name = fields.String()
     programme = fields.Function(lambda m: m.programme.code)
     area = fields.Function(lambda m: m.area.code)
@@ -51,34 +51,34 @@ class OfferCreateSchema(Schema):
     stock = StrictInteger(required=True, validate=validate.Range(min=0, max=offers.MAX_STOCK))
     per_person_limit = StrictInteger(
         load_default=1, validate=validate.Range(min=1, max=offers.MAX_PER_PERSON_LIMIT))
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime(required=True)
+    valid_from = DateTime()
+    valid_until = DateTime(required=True)
     voucher_valid_days = StrictInteger(
         validate=validate.Range(min=1, max=offers.MAX_VOUCHER_VALID_DAYS))
 
 
 class OfferSchema(Schema):
-    id = fields.Integer()
-    merchant_id = fields.Integer()
+    id = Integer(bits=64)
+    merchant_id = Integer(bits=64)
     merchant_name = fields.Function(lambda o: o.merchant.name)
     merchant_star = fields.Function(lambda o: o.merchant.star)
     merchant_address = fields.Function(lambda o: o.merchant.address)
     title = fields.String()
     description = fields.String(allow_none=True)
     kind = fields.String()
-    price_points = fields.Integer()
-    stock_total = fields.Integer()
-    stock_left = fields.Integer()
-    per_person_limit = fields.Integer()
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime()
-    voucher_valid_days = fields.Integer(allow_none=True)
+    price_points = Integer(bits=64)
+    stock_total = Integer(bits=64)
+    stock_left = Integer(bits=64)
+    per_person_limit = Integer(bits=64)
+    valid_from = DateTime()
+    valid_until = DateTime()
+    voucher_valid_days = Integer(bits=64, allow_none=True)
     status = fields.Function(lambda o: offers.offer_status(o), metadata={
         "description": "open, upcoming, sold_out, ended or withdrawn"})
-    vouchers_issued = fields.Integer(metadata={
+    vouchers_issued = Integer(bits=64, metadata={
         "description": "vouchers issued or redeemed (the least the stock may be set to)"})
-    updated_at = fields.DateTime(allow_none=True)
-    withdrawn_at = fields.DateTime(allow_none=True)
+    updated_at = DateTime(allow_none=True)
+    withdrawn_at = DateTime(allow_none=True)
 
 
 class OfferUpdateSchema(Schema):
@@ -96,8 +96,8 @@ class OfferUpdateSchema(Schema):
         metadata={"description": "total stock: up, or down to no fewer than vouchers_issued"})
     per_person_limit = StrictInteger(
         validate=validate.Range(min=1, max=offers.MAX_PER_PERSON_LIMIT))
-    valid_from = fields.DateTime()
-    valid_until = fields.DateTime(metadata={
+    valid_from = DateTime()
+    valid_until = DateTime(metadata={
         "description": "in the future when changed, after valid_from; issued vouchers keep "
         "their deadline"})
     voucher_valid_days = StrictInteger(
@@ -110,46 +110,46 @@ class OfferUpdateSchema(Schema):
 
 
 class OfferArgsSchema(Schema):
-    merchant_id = fields.Integer(validate=validate.Range(min=1))
+    merchant_id = Integer(validate=validate.Range(min=1))
     kind = fields.String(validate=validate.OneOf(OFFER_KINDS))
 
 
 class MerchantStatementArgsSchema(Schema):
     by = fields.String(load_default="day", validate=validate.OneOf(("day", "month")))
-    since = fields.Date(metadata={"description": "first day (China time), default 30 days ago"})
-    until = fields.Date(metadata={"description": "last day (China time), default today"})
+    since = Date(metadata={"description": "first day (China time), default 30 days ago"})
+    until = Date(metadata={"description": "last day (China time), default today"})
 
 
 class MerchantStatementRowSchema(Schema):
     period = fields.String()
-    vouchers = fields.Integer()
-    points = fields.Integer()
+    vouchers = Integer(bits=64)
+    points = Integer(bits=64)
 
 
 class MerchantStatementSchema(Schema):
-    merchant_id = fields.Integer()
+    merchant_id = Integer(bits=64)
     by = fields.String()
-    since = fields.Date()
-    until = fields.Date()
+    since = Date()
+    until = Date()
     rows = fields.List(fields.Nested(MerchantStatementRowSchema))
-    total_vouchers = fields.Integer()
-    total_points = fields.Integer()
+    total_vouchers = Integer(bits=64)
+    total_points = Integer(bits=64)
 
 
 class VoucherSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     token = fields.String(metadata={"description": "what the QR code carries (signed)"})
     short_code = fields.String(metadata={"description": "8 characters to type at the till"})
     status = fields.String(metadata={"description": ", ".join(VOUCHER_STATUSES)})
-    offer_id = fields.Integer()
+    offer_id = Integer(bits=64)
     offer_title = fields.String()
-    merchant_id = fields.Integer()
+    merchant_id = Integer(bits=64)
     merchant_name = fields.String()
-    price_points = fields.Integer()
-    issued_at = fields.DateTime()
-    expires_at = fields.DateTime()
-    redeemed_at = fields.DateTime(allow_none=True)
-    cancelled_at = fields.DateTime(allow_none=True)
+    price_points = Integer(bits=64)
+    issued_at = DateTime()
+    expires_at = DateTime()
+    redeemed_at = DateTime(allow_none=True)
+    cancelled_at = DateTime(allow_none=True)
     qr_png_url = fields.String()
     qr_svg_url = fields.String()
 
@@ -164,31 +164,31 @@ class RedeemSchema(Schema):
 
 
 class RedemptionSchema(Schema):
-    id = fields.Integer(metadata={"description": "the voucher's id"})
+    id = Integer(bits=64, metadata={"description": "the voucher's id"})
     status = fields.String()
-    price_points = fields.Integer()
+    price_points = Integer(bits=64)
     offer_title = fields.String()
-    merchant_id = fields.Integer()
-    redeemed_at = fields.DateTime()
-    redemption_id = fields.Integer()
+    merchant_id = Integer(bits=64)
+    redeemed_at = DateTime()
+    redemption_id = Integer(bits=64)
 
 
 class SettlementSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda s: s.programme.code)
-    merchant_id = fields.Integer()
+    merchant_id = Integer(bits=64)
     merchant_name = fields.Function(lambda s: s.merchant.name)
     period = fields.String(metadata={"description": "the month settled, YYYY-MM (China time)"})
-    redemptions = fields.Integer()
-    points = fields.Integer()
-    fen_per_point = fields.Integer()
-    amount_fen = fields.Integer()
+    redemptions = Integer(bits=64)
+    points = Integer(bits=64)
+    fen_per_point = Integer(bits=64)
+    amount_fen = Integer(bits=64)
     status = fields.String(metadata={"description": "posted (owed) or paid"})
-    entry_id = fields.Integer()
-    paid_entry_id = fields.Integer(allow_none=True)
-    created_at = fields.DateTime()
+    entry_id = Integer(bits=64)
+    paid_entry_id = Integer(bits=64, allow_none=True)
+    created_at = DateTime()
     created_by = fields.String()
-    paid_at = fields.DateTime(allow_none=True)
+    paid_at = DateTime(allow_none=True)
     payment_reference = fields.String(allow_none=True)
 
 
@@ -204,7 +204,7 @@ class SettlementRunRequestSchema(Schema):
 
 
 class SkippedMerchantSchema(Schema):
-    merchant_id = fields.Integer()
+    merchant_id = Integer(bits=64)
     merchant_name = fields.String()
     problem = fields.String(metadata={"example": "no settlement rate"})
 
@@ -226,14 +226,14 @@ class SettlementPaidSchema(Schema):
 
 
 class MerchantRateSchema(Schema):
-    merchant_id = fields.Integer()
+    merchant_id = Integer(bits=64)
     merchant_name = fields.String()
-    fen_per_point = fields.Integer()
+    fen_per_point = Integer(bits=64)
 
 
 class RateSheetSchema(Schema):
     programme = fields.Function(lambda sheet: sheet.programme.code)
-    fen_per_point = fields.Integer(allow_none=True, metadata={
+    fen_per_point = Integer(bits=64, allow_none=True, metadata={
         "description": "what the programme pays a merchant per accepted point, in fen; null "
         "when unset (its merchants are then skipped unless they have their own)"})
     merchant_rates = fields.Function(lambda sheet: [

@@ -5,7 +5,7 @@ from marshmallow import Schema, fields, validate
 from payments import cash_out, donations, funding
 from payments.models import CAUSE_KINDS
 
-from .common import StrictInteger
+from .common import DateTime, Integer, StrictInteger
 
 
 class CauseCreateSchema(Schema):
@@ -29,19 +29,19 @@ class CauseArgsSchema(Schema):
 
 
 class CauseSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda cause: cause.programme.code)
     area = fields.Function(lambda cause: cause.area.code)
     kind = fields.String(metadata={"description": ", ".join(CAUSE_KINDS)})
     title = fields.String()
     story = fields.String()
-    target_points = fields.Integer()
-    raised_points = fields.Integer()
-    remaining_points = fields.Integer()
-    progress_percent = fields.Integer()
+    target_points = Integer(bits=64)
+    raised_points = Integer(bits=64)
+    remaining_points = Integer(bits=64)
+    progress_percent = Integer(bits=64)
     status = fields.String(metadata={"description": "open, completed or closed"})
     wish_reference = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 class DonationRequestSchema(Schema):
@@ -51,14 +51,14 @@ class DonationRequestSchema(Schema):
 
 
 class DonationSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda donation: donation.programme.code)
-    cause_id = fields.Integer(allow_none=True)
+    cause_id = Integer(bits=64, allow_none=True)
     cause_title = fields.Function(lambda d: d.cause.title if d.cause else None, allow_none=True)
-    amount_points = fields.Integer()
+    amount_points = Integer(bits=64)
     message = fields.String(allow_none=True)
-    entry_id = fields.Integer()
-    created_at = fields.DateTime()
+    entry_id = Integer(bits=64)
+    created_at = DateTime()
 
 
 class CashOutPolicySchema(Schema):
@@ -70,6 +70,15 @@ class CashOutPolicySchema(Schema):
         min=1, max=cash_out.MAX_CASH_OUT_POINTS))
     points_per_yuan = fields.Function(lambda policy: policy.programme.points_per_yuan,
                                       dump_only=True)
+
+
+class CashOutPolicyStateSchema(CashOutPolicySchema):
+    """The policy as read: a programme that never set one answers disabled with zero limits."""
+
+    minimum_points = Integer(validate=validate.Range(min=0), metadata={
+        "description": "0 while no policy was ever set"})
+    monthly_maximum_points = Integer(validate=validate.Range(min=0), metadata={
+        "description": "0 while no policy was ever set"})
 
 
 class CashOutRequestSchema(Schema):
@@ -88,18 +97,18 @@ class CashOutPaidSchema(Schema):
 
 
 class CashOutSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda request: request.programme.code)
-    volunteer_id = fields.Integer()
-    amount_points = fields.Integer()
-    amount_fen = fields.Integer()
+    volunteer_id = Integer(bits=64)
+    amount_points = Integer(bits=64)
+    amount_fen = Integer(bits=64)
     status = fields.String(metadata={"description": "pending or paid"})
-    entry_id = fields.Integer()
-    created_at = fields.DateTime()
-    paid_entry_id = fields.Integer(allow_none=True)
+    entry_id = Integer(bits=64)
+    created_at = DateTime()
+    paid_entry_id = Integer(bits=64, allow_none=True)
     paid_by = fields.Function(lambda r: r.paid_by.username if r.paid_by else None,
                               allow_none=True)
-    paid_at = fields.DateTime(allow_none=True)
+    paid_at = DateTime(allow_none=True)
     payout_reference = fields.String(allow_none=True)
 
 
@@ -110,14 +119,14 @@ class CardFundingRequestSchema(Schema):
 
 
 class CardFundingSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda session: session.programme.code)
     stripe_session_id = fields.String()
-    amount_fen = fields.Integer()
+    amount_fen = Integer(bits=64)
     currency = fields.String()
     sponsor_name = fields.String()
     status = fields.String(metadata={"description": "open, or paid once Stripe confirmed"})
     checkout_url = fields.String()
-    created_at = fields.DateTime()
-    paid_at = fields.DateTime(allow_none=True)
-    entry_id = fields.Integer(allow_none=True)
+    created_at = DateTime()
+    paid_at = DateTime(allow_none=True)
+    entry_id = Integer(bits=64, allow_none=True)

@@ -4,6 +4,8 @@ the report as the API shows it, and the reviewer's decisions."""
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
+from .common import DateTime, Integer
+
 STATUS_CHOICES = ("submitted", "verified", "rejected", "dispatched", "in_progress", "resolved",
                   "closed")
 
@@ -13,9 +15,9 @@ class CategorySchema(Schema):
     name = fields.String()
     group = fields.Function(lambda c: c.group.code)
     group_name = fields.Function(lambda c: c.group.name)
-    points = fields.Integer()
+    points = Integer(bits=64)
     urgency = fields.String(metadata={"description": "urgent, time_limited or long_term"})
-    deadline_hours = fields.Integer()
+    deadline_hours = Integer(bits=64)
     department = fields.Function(lambda c: c.department.name if c.department else None)
     legal_basis = fields.String(allow_none=True)
 
@@ -38,11 +40,11 @@ class ReportUploadSchema(ReportFormSchema):
 
 
 class MediaSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     kind = fields.String()
     content_type = fields.String()
-    width = fields.Integer(allow_none=True)
-    height = fields.Integer(allow_none=True)
+    width = Integer(bits=64, allow_none=True)
+    height = Integer(bits=64, allow_none=True)
     url = fields.String()
     thumbnail_url = fields.String(allow_none=True)
 
@@ -51,11 +53,11 @@ class EventSchema(Schema):
     action = fields.String()
     status = fields.String()
     note = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 class ReportSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     category = fields.String()
     category_name = fields.String()
     status = fields.String()
@@ -66,20 +68,20 @@ class ReportSchema(Schema):
     area = fields.String()
     area_name = fields.String()
     responsible_area = fields.String()
-    escalation_level = fields.Integer()
+    escalation_level = Integer(bits=64)
     programme = fields.String(allow_none=True)
-    points_awarded = fields.Integer()
-    duplicate_of = fields.Integer(allow_none=True)
+    points_awarded = Integer(bits=64)
+    duplicate_of = Integer(bits=64, allow_none=True)
     department = fields.String(allow_none=True)
     reject_reason = fields.String(allow_none=True)
     resolution = fields.String(allow_none=True)
     reporter_name = fields.String(allow_none=True)
     reporter_phone = fields.String(allow_none=True)
     overdue = fields.Boolean()
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
-    feedback_due_at = fields.DateTime()
-    deadline_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    updated_at = DateTime()
+    feedback_due_at = DateTime()
+    deadline_at = DateTime(allow_none=True)
     media = fields.List(fields.Nested(MediaSchema))
     events = fields.List(fields.Nested(EventSchema))
 
@@ -89,9 +91,9 @@ class ReportListArgsSchema(Schema):
     category = fields.String(validate=validate.Length(min=1, max=40))
     area = fields.String(validate=validate.Length(min=1, max=64))
     overdue = fields.Boolean(load_default=False)
-    after = fields.Integer(validate=validate.Range(min=1),
+    after = Integer(validate=validate.Range(min=1),
                            metadata={"description": "the last id of the previous page"})
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class ReportReasonSchema(Schema):
@@ -105,7 +107,7 @@ class NoteSchema(Schema):
 class DispatchSchema(Schema):
     department = fields.String(validate=validate.Length(min=1, max=40),
                                metadata={"description": "default: the category's"})
-    deadline_hours = fields.Integer(validate=validate.Range(min=1, max=24 * 365),
+    deadline_hours = Integer(validate=validate.Range(min=1, max=24 * 365),
                                     metadata={"description": "default: the category's"})
 
 

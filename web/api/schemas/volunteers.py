@@ -7,7 +7,7 @@ from ledger import MAX_AMOUNT
 from volunteers import teams
 
 from ...extensions import db
-from .common import Amount, StrictInteger
+from .common import Amount, DateTime, Integer, StrictInteger
 
 
 class TokenRequestSchema(Schema):
@@ -18,7 +18,7 @@ class TokenRequestSchema(Schema):
 
 class TokenSchema(Schema):
     token = fields.String(required=True)
-    expires_at = fields.DateTime(required=True)
+    expires_at = DateTime(required=True)
 
 
 class RegisterSchema(Schema):
@@ -36,13 +36,13 @@ class GrantSchema(Schema):
 
 
 class WalletSchema(Schema):
-    posted_points = fields.Integer()
-    pending_points = fields.Integer()
-    available_points = fields.Integer()
+    posted_points = Integer(bits=64)
+    pending_points = Integer(bits=64)
+    available_points = Integer(bits=64)
 
 
 class UserSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     username = fields.String()
     display_name = fields.String()
     area = fields.Function(lambda user: user.area.code)
@@ -51,7 +51,7 @@ class UserSchema(Schema):
 
 
 class MeSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     username = fields.String()
     display_name = fields.String()
     area = fields.String()
@@ -72,22 +72,22 @@ class ProgrammeSchema(Schema):
     code = fields.String()
     name = fields.String()
     area = fields.String(metadata={"description": "the area's code"})
-    points_per_yuan = fields.Integer()
-    award_approval_threshold_points = fields.Integer()
-    fund_fen = fields.Integer()
-    budget_points = fields.Integer()
+    points_per_yuan = Integer(bits=64)
+    award_approval_threshold_points = Integer(bits=64)
+    fund_fen = Integer(bits=64)
+    budget_points = Integer(bits=64)
 
 
 class FundingRequestSchema(Schema):
-    amount_fen = Amount()
+    amount_fen = Amount(bits=64)
     source = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
 class FundingSchema(Schema):
-    entry_id = fields.Integer()
+    entry_id = Integer(bits=64)
     programme = fields.String()
-    amount_fen = fields.Integer()
-    amount_points = fields.Integer()
+    amount_fen = Integer(bits=64)
+    amount_points = Integer(bits=64)
     source = fields.String()
 
 
@@ -102,53 +102,53 @@ class AwardDecisionSchema(Schema):
 
 
 class AwardSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     programme = fields.Function(lambda award: award.programme.code)
-    volunteer_id = fields.Integer()
-    amount_points = fields.Integer()
+    volunteer_id = Integer(bits=64)
+    amount_points = Integer(bits=64)
     reason = fields.String()
     status = fields.String(metadata={"description": "posted, awaiting_approval or rejected"})
-    entry_id = fields.Integer(allow_none=True)
+    entry_id = Integer(bits=64, allow_none=True)
     requested_by = fields.Function(lambda award: award.requested_by.username)
-    created_at = fields.DateTime()
+    created_at = DateTime()
 
 
 
 class NotificationSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     text = fields.String(metadata={"description": "in the reader's language"})
     message = fields.String(metadata={"description": "the untranslated message (msgid)"})
     params = fields.Dict()
     link = fields.String(allow_none=True)
     reference = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    read_at = fields.DateTime(allow_none=True)
+    created_at = DateTime()
+    read_at = DateTime(allow_none=True)
 
 
 class NotificationListSchema(Schema):
-    unread = fields.Integer()
+    unread = Integer(bits=64)
     items = fields.List(fields.Nested(NotificationSchema))
 
 
 class NotificationArgsSchema(Schema):
-    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+    limit = Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
 class MarkedReadSchema(Schema):
-    marked = fields.Integer()
+    marked = Integer(bits=64)
 
 
 class MemberSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     username = fields.String()
     display_name = fields.String()
 
 
 class TeamSchema(Schema):
-    id = fields.Integer()
+    id = Integer(bits=64)
     name = fields.String()
     area = fields.Function(lambda team: team.area.code)
-    leader_id = fields.Integer()
+    leader_id = Integer(bits=64)
     members = fields.Function(
         lambda team: MemberSchema(many=True).dump(teams.members(db.session, team.id)))
 
@@ -161,3 +161,39 @@ class TeamCreateSchema(Schema):
 
 class UserIdSchema(Schema):
     user_id = StrictInteger(required=True, validate=validate.Range(min=1))
+
+
+class ApiTokenInfoSchema(Schema):
+    """A live API token as its owner or an administrator sees it: never the token itself."""
+
+    id = Integer(bits=64)
+    created_at = DateTime()
+    expires_at = DateTime()
+
+
+class ApiTokenListSchema(Schema):
+    items = fields.List(fields.Nested(ApiTokenInfoSchema))
+
+
+class ClientKeyRequestSchema(Schema):
+    scope = fields.String(required=True, validate=validate.OneOf(("open311",)),
+                          metadata={"description": "what the key may do: open311 (post "
+                                    "service requests for its owner)"})
+    label = fields.String(required=True, validate=validate.Length(min=1, max=120),
+                          metadata={"description": "which client holds it"})
+
+
+class ClientKeySchema(Schema):
+    id = Integer(bits=64)
+    scope = fields.String()
+    label = fields.String()
+    created_at = DateTime()
+
+
+class ClientKeyIssuedSchema(ClientKeySchema):
+    key = fields.String(metadata={"description": "shown once; send it as api_key in the "
+                                  "body of an Open311 POST"})
+
+
+class ClientKeyListSchema(Schema):
+    items = fields.List(fields.Nested(ClientKeySchema))
