@@ -1,15 +1,36 @@
-"""``verify``: re-derive everything the ledger caches or chains, and name what disagrees."""
+"""``verify``: re-derive everything the ledger caches, chains or signed, and name what
+disagrees. It reads and never writes: entries still queued for sealing are counted and checked
+on their own (balance, content hash), never sealed here.
+
+Anchors are heads signed outside the database (``heads``): the root of the Merkle tree
+recomputed from the entries must equal each anchor's root at its size. Whoever rewrites
+history and recomputes every hash, link and node still cannot sign, so the anchor tells. To
+name where the rewrite starts, every signed head it can trust (the anchors, and those the
+ledger kept in ``ledger_signed_heads``) is compared: the first entry after the largest
+agreeing head is the first one no signature vouches for."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, aliased
 
-from . import rules
-from .models import Account, AccountTotal, ChainHead, ChainLink, Entry, Posting, UnsealedEntry
+from . import heads, merkle, rules
+from .clock import now
+from .models import (
+    Account,
+    AccountTotal,
+    ChainHead,
+    ChainLink,
+    Entry,
+    Posting,
+    TreeNode,
+    UnsealedEntry,
+)
 
 VERIFY_BATCH_ENTRIES = 2000
 
@@ -26,10 +47,38 @@ class Problem:
 
 
 @dataclass
+class Anchor:
+    """A signed head to check the log against, and where it came from (for messages)."""
+
+    head: dict
+    label: str
+    required: bool = True  # its failure fails verify (an anchor given, a published head)
+
+
+@dataclass
+class ChainAnchor:
+    """A chain link recorded elsewhere (the newest published ranking snapshot's)."""
+
+    seq: int
+    hash: str
+    label: str
+
+
+@dataclass
 class Report:
     entries: int = 0
     sealed: int = 0
+    queued: int = 0
+    oldest_queued_at: datetime | None = None
+    anchors: int = 0
     problems: list[Problem] = field(default_factory=list)
+
+    def queued_line(self) -> str:
+        if not self.queued:
+            return "nothing queued for sealing"
+        age = int((now() - self.oldest_queued_at).total_seconds()) if self.oldest_queued_at \
+            else 0
+        return f"{self.queued} queued for sealing, the oldest {max(age, 0)} s old"
 
     @property
     def ok(self) -> bool:
@@ -42,10 +91,21 @@ class Report:
         return self.problems[0] if self.problems else None
 
 
-def verify(session: Session) -> Report:
+def verify(session: Session, *, anchors: Sequence[Anchor] = (),
+           trusted_key_ids: Iterable[str] = (),
+           chain_anchors: Sequence[ChainAnchor] = ()) -> Report:
+    """Everything, read only. ``anchors`` are checked when signed by a key of
+    ``trusted_key_ids`` (the caller parsed them and checked whose they are); the heads kept in
+    the database that such a key signed help name the first difference."""
     report = Report()
+    trusted = set(trusted_key_ids)
+    kept = [Anchor(head, f"signed head kept in the database (#{number})", required=False)
+            for number, head in enumerate(heads.stored_heads(session), 1)
+            if head["key_id"] in trusted]
+    every = [anchor for anchor in [*anchors, *kept] if _signature_ok(anchor, report)]
     _verify_entries(session, report)
-    _verify_chain(session, report)
+    roots, entry_at = _verify_chain(session, report, every, chain_anchors)
+    _verify_anchors(report, every, roots, entry_at)
     _verify_balances(session, report)
     _verify_totals(session, report)
     _verify_running_balances(session, report)
@@ -88,28 +148,114 @@ def _verify_entry(entry, postings: list, report: Report) -> None:
         report.problems.append(Problem("content does not match its hash", entry.id))
 
 
-def _verify_chain(session: Session, report: Report) -> None:
+def _signature_ok(anchor: Anchor, report: Report) -> bool:
+    if heads.signature_checks(anchor.head):
+        return True
+    report.problems.append(Problem(f"{anchor.label}: its signature does not check"))
+    return False
+
+
+def _verify_chain(session: Session, report: Report, anchors: Sequence[Anchor],
+                  chain_anchors: Sequence[ChainAnchor]) -> tuple[dict, dict]:
+    """The chain link by link, the Merkle tree recomputed leaf by leaf beside it; answers the
+    recomputed root at each anchor's size and the entry just after each."""
     prev_hash, expected_seq = rules.GENESIS_HASH, 1
-    hashes = select(ChainLink.seq, ChainLink.entry_id, ChainLink.prev_hash, ChainLink.hash,
-                    Entry.hash.label("entry_hash")).outerjoin(Entry, Entry.id == ChainLink.entry_id)
+    sizes = {0} | {anchor.head["tree_size"] for anchor in anchors}
+    links_wanted = {anchor.seq: anchor for anchor in chain_anchors}
+    roots = {0: merkle.EMPTY_ROOT}
+    entry_at: dict[int, int] = {}
+    tree = merkle.Builder()
+    hashes = (
+        select(ChainLink.seq, ChainLink.entry_id, ChainLink.prev_hash, ChainLink.hash,
+               Entry.hash.label("entry_hash"), TreeNode.hash.label("leaf"))
+        .outerjoin(Entry, Entry.id == ChainLink.entry_id)
+        .outerjoin(TreeNode, (TreeNode.level == 0) & (TreeNode.idx == ChainLink.seq - 1))
+    )
     for link in session.execute(hashes.order_by(ChainLink.seq)).yield_per(VERIFY_BATCH_ENTRIES):
         if link.seq != expected_seq:
             report.problems.append(Problem(f"chain link {expected_seq} is missing", link.entry_id))
+        if tree.size in sizes:
+            entry_at[tree.size] = link.entry_id
         if link.entry_hash is None:
             report.problems.append(Problem("chained entry is missing", link.entry_id))
-        elif (link.prev_hash != prev_hash
-              or rules.chain_link(prev_hash, link.entry_id, link.entry_hash) != link.hash):
-            report.problems.append(Problem("hash chain broken", link.entry_id))
+            tree.add(merkle.leaf_hash(b""))
+        else:
+            if (link.prev_hash != prev_hash
+                    or rules.chain_link(prev_hash, link.entry_id, link.entry_hash) != link.hash):
+                report.problems.append(Problem("hash chain broken", link.entry_id))
+            leaf = merkle.entry_leaf(link.entry_id, link.entry_hash)
+            if link.leaf is None or bytes(link.leaf) != leaf:
+                report.problems.append(Problem("its Merkle leaf is missing or differs",
+                                               link.entry_id))
+            tree.add(leaf)
+        if tree.size in sizes:
+            roots[tree.size] = tree.root()
+        chain_anchor = links_wanted.get(link.seq)
+        if chain_anchor is not None and chain_anchor.hash != link.hash:
+            report.problems.append(Problem(
+                f"chain link {link.seq} is {link.hash}, {chain_anchor.label} recorded "
+                f"{chain_anchor.hash}", link.entry_id))
         prev_hash, expected_seq = link.hash, link.seq + 1
         report.sealed += 1
+    for seq, chain_anchor in links_wanted.items():
+        if seq > report.sealed:
+            report.problems.append(Problem(
+                f"{chain_anchor.label} recorded chain link {seq}; the chain has {report.sealed}"))
+    try:
+        stored_root = merkle.root(report.sealed, heads.fetcher(session))
+    except LookupError as error:
+        report.problems.append(Problem(f"the Merkle tree: {error}"))
+    else:
+        if stored_root != tree.root():
+            report.problems.append(Problem(
+                "the Merkle tree's stored nodes do not fold to the root of the sealed entries"))
     head = session.execute(select(ChainHead.seq, ChainHead.hash)).first()
     if head is not None and (head.seq != expected_seq - 1 or head.hash != prev_hash):
         report.problems.append(Problem("the chain's head does not match its last link"))
-    unsealed = session.scalar(select(func.count()).select_from(UnsealedEntry))
+    unsealed, oldest = session.execute(
+        select(func.count(), func.min(Entry.created_at))
+        .select_from(UnsealedEntry).outerjoin(Entry, Entry.id == UnsealedEntry.entry_id)
+    ).one()
+    report.queued, report.oldest_queued_at = unsealed, oldest
+    for entry_id in session.scalars(
+            select(UnsealedEntry.entry_id).join(ChainLink,
+                                                ChainLink.entry_id == UnsealedEntry.entry_id)):
+        report.problems.append(Problem("queued for sealing but already chained", entry_id))
     if report.sealed + unsealed != report.entries:
         report.problems.append(
             Problem(f"{report.entries} entries but {report.sealed} sealed and {unsealed} queued")
         )
+    return roots, entry_at
+
+
+def _verify_anchors(report: Report, anchors: Sequence[Anchor], roots: dict,
+                    entry_at: dict) -> None:
+    def agrees(anchor: Anchor) -> bool:
+        size = anchor.head["tree_size"]
+        return size in roots and roots[size].hex() == anchor.head["root_hash"].lower()
+
+    agreeing = {0} | {anchor.head["tree_size"] for anchor in anchors if agrees(anchor)}
+    for anchor in sorted(anchors, key=lambda anchor: anchor.head["tree_size"]):
+        if not anchor.required:
+            continue
+        report.anchors += 1
+        size = anchor.head["tree_size"]
+        if agrees(anchor):
+            continue
+        below = max(s for s in agreeing if s < size)
+        first = entry_at.get(below)
+        if size > report.sealed:
+            what = (f"the log is not consistent with {anchor.label} of {size} entries: "
+                    f"it has {report.sealed} sealed")
+        else:
+            what = f"the log is not consistent with {anchor.label} of {size} entries"
+        if first is None:
+            report.problems.append(Problem(
+                f"{what}; the first {below} agree with a signed head and the rest is gone"))
+        else:
+            report.problems.append(Problem(
+                f"{what}: the first {below} entries agree with a signed head, this one is the "
+                f"first that none vouches for", first))
 
 
 def _verify_balances(session: Session, report: Report) -> None:

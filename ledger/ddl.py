@@ -20,7 +20,7 @@ APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "ledger_chain")
 POSTGRES_CURRENT = (
     ("ledger_refuse_change", 1),
     ("ledger_append_only", 1),
-    ("ledger_seal", 1),
+    ("ledger_seal", 2),
     ("ledger_latest_standing_credit", 1),
     ("ledger_post", 3),
     ("ledger_post_many", 2),

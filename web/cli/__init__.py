@@ -93,27 +93,6 @@ def print_accounts(accounts) -> None:
             click.echo(f"  {name:<28} {role:<10} {shop}")
 
 
-@ledger_cli.command("verify")
-def verify():
-    """Seal queued entries, then check balances, postings, totals and the hash chain."""
-    ledger.seal_all(db.session)
-    report = ledger.verify(db.session)
-    if report.ok:
-        click.echo(f"ok: {report.entries} entries verified")
-        return
-    first = report.first()
-    click.echo(f"bad: {first}", err=True)
-    if len(report.problems) > 1:
-        click.echo(f"({len(report.problems) - 1} more problems)", err=True)
-    sys.exit(1)
-
-
-@ledger_cli.command("seal")
-def seal():
-    """Link entries still queued into the hash chain."""
-    click.echo(f"sealed {ledger.seal_all(db.session)} entries")
-
-
 @ledger_cli.command("expire-holds")
 @click.option("--max-holds", default=500, show_default=True, type=click.IntRange(1, 10_000))
 def expire_holds(max_holds):
@@ -153,6 +132,7 @@ def escalate(max_reports):
 
 
 def register_commands(app) -> None:
+    from . import trust  # noqa: F401  (jindou ledger verify, seal, head)
     from .honours import ranking_cli
     from .merchants import merchants_cli, vouchers_cli
     from .worker import worker

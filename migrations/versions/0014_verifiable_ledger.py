@@ -1,0 +1,77 @@
+"""A verifiable ledger: the RFC 6962 Merkle tree over the sealed entries (ledger_tree_nodes,
+built here for the entries already sealed), the heads the ledger signed
+(ledger_signed_heads), and ledger_seal version 2, which appends to the tree as it seals
+(issue 14)
+
+Revision ID: 0014
+Revises: 0013
+Create Date: 2026-12-07 04:00:00.000000
+
+"""
+import sqlalchemy as sa
+from alembic import op
+
+from ledger import merkle, sql_files
+
+# revision identifiers, used by Alembic.
+revision = '0014'
+down_revision = '0013'
+branch_labels = None
+depends_on = None
+
+BACKFILL_BATCH = 5000
+
+
+def upgrade():
+    op.create_table(
+        'ledger_tree_nodes',
+        sa.Column('level', sa.SmallInteger(), autoincrement=False, nullable=False),
+        sa.Column('idx', sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column('hash', sa.LargeBinary(length=32), nullable=False),
+        sa.PrimaryKeyConstraint('level', 'idx', name=op.f('pk_ledger_tree_nodes')),
+    )
+    op.create_table(
+        'ledger_signed_heads',
+        sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+        sa.Column('tree_size', sa.BigInteger(), nullable=False),
+        sa.Column('root_hash', sa.String(length=64), nullable=False),
+        sa.Column('entry_id', sa.BigInteger(), nullable=True),
+        sa.Column('at', sa.String(length=40), nullable=False),
+        sa.Column('key_id', sa.String(length=64), nullable=False),
+        sa.Column('public_key', sa.String(length=64), nullable=False),
+        sa.Column('signature', sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_signed_heads')),
+    )
+    op.create_index(op.f('ix_ledger_signed_heads_tree_size'), 'ledger_signed_heads',
+                    ['tree_size'], unique=False)
+    _build_tree(op.get_bind())
+    if op.get_bind().dialect.name == 'postgresql':
+        sql_files.execute(op.get_bind(), 'ledger_seal', 2)
+
+
+def _build_tree(connection):
+    """The tree over the entries sealed before this migration, in the chain's order."""
+    nodes = sa.table('ledger_tree_nodes', sa.column('level'), sa.column('idx'),
+                     sa.column('hash', sa.LargeBinary))
+    edge, size, after = [], 0, 0
+    while True:
+        rows = connection.execute(sa.text(
+            "SELECT c.seq, c.entry_id, e.hash FROM ledger_chain c "
+            "JOIN ledger_entries e ON e.id = c.entry_id WHERE c.seq > :after "
+            "ORDER BY c.seq LIMIT :limit"), {"after": after, "limit": BACKFILL_BATCH}).all()
+        if not rows:
+            return
+        made = merkle.append(size, edge, [merkle.entry_leaf(row.entry_id, row.hash)
+                                          for row in rows])
+        connection.execute(nodes.insert(), [dict(level=level, idx=idx, hash=h)
+                                            for level, idx, h in made])
+        size += len(rows)
+        after = rows[-1].seq
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        sql_files.execute(op.get_bind(), 'ledger_seal', 1)
+    op.drop_index(op.f('ix_ledger_signed_heads_tree_size'), table_name='ledger_signed_heads')
+    op.drop_table('ledger_signed_heads')
+    op.drop_table('ledger_tree_nodes')

@@ -1,0 +1,54 @@
+"""The app's side of the verifiable ledger (``ledger.heads``): its signing key, where the
+worker publishes heads, and the anchors ``jindou ledger verify`` checks without being told."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from honours.models import RankingSnapshot
+from ledger import audit, heads
+
+
+def signer() -> heads.Signer:
+    return heads.Signer(current_app.config["JINDOU_LEDGER_SIGNING_KEY"])
+
+
+def heads_dir() -> Path:
+    return Path(current_app.config["JINDOU_LEDGER_HEADS_DIR"])
+
+
+def published_anchors(key_id: str) -> tuple[list[audit.Anchor], list[str]]:
+    """The heads in the publishing directory this ledger's key signed, and a note for each
+    file that is not one (a foreign key's head, a stray file)."""
+    directory = heads_dir()
+    anchors, notes = [], []
+    if not directory.is_dir():
+        return anchors, notes
+    for path in sorted(directory.glob("*.json")):
+        try:
+            head = heads.parse(path.read_bytes())
+        except (heads.BadHead, OSError) as error:
+            notes.append(f"{path.name}: skipped, {error}")
+            continue
+        if head["key_id"] != key_id:
+            notes.append(f"{path.name}: skipped, signed by key {head['key_id']}")
+            continue
+        anchors.append(audit.Anchor(head, f"the published head {path.name}"))
+    return anchors, notes
+
+
+def snapshot_anchor(session: Session) -> list[audit.ChainAnchor]:
+    """The chain link the newest published ranking snapshot recorded."""
+    snapshot = session.execute(
+        select(RankingSnapshot.id, RankingSnapshot.chain_seq, RankingSnapshot.chain_hash)
+        .where(RankingSnapshot.chain_seq > 0)
+        .order_by(RankingSnapshot.published_at.desc(), RankingSnapshot.id.desc()).limit(1)
+    ).first()
+    if snapshot is None:
+        return []
+    return [audit.ChainAnchor(snapshot.chain_seq, snapshot.chain_hash,
+                              f"ranking snapshot {snapshot.id}")]
