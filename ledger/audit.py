@@ -243,22 +243,36 @@ def _verify_anchors(report: Report, anchors: Sequence[Anchor], roots: dict,
         if agrees(anchor):
             continue
         below = max(s for s in agreeing if s < size)
-        first = entry_at.get(below)
-        if size > report.sealed:
-            what = (f"the log is not consistent with {anchor.label} of {size} entries: "
-                    f"it has {report.sealed} sealed")
-        else:
-            what = f"the log is not consistent with {anchor.label} of {size} entries"
-        if first is None:
-            report.problems.append(Problem(
-                f"{what}; the first {below} agree with a signed head and the rest is gone"))
-        else:
-            report.problems.append(Problem(
-                f"{what}: the first {below} entries agree with a signed head, this one is the "
-                f"first that none vouches for", first))
+        report.problems.append(_first_difference(report, anchor, below, anchors, entry_at,
+                                                 agrees))
 
 
-def _verify_balances(session: Session, report: Report) -> None:
+def _first_difference(report: Report, anchor: Anchor, below: int, anchors: Sequence[Anchor],
+                      entry_at: dict, agrees) -> Problem:
+    """Name the first entry that no signed head vouches for: the one after the ``below``
+    entries that still agree with one. When a signed head ends right there, it names the
+    entry that stood at that place when it was signed."""
+    size = anchor.head["tree_size"]
+    what = f"the log is not consistent with {anchor.label} of {size} entries"
+    if size > report.sealed:
+        what += f" (it has {report.sealed} sealed)"
+    what += f": the first {below} agree with a signed head"
+    now_there = entry_at.get(below)
+    signed_there = next((other.head["entry_id"] for other in anchors
+                         if other.head["tree_size"] == below + 1 and not agrees(other)
+                         and other.head["entry_id"] is not None), None)
+    if signed_there is not None:
+        if signed_there == now_there:
+            return Problem(f"{what}, this entry is not as it was signed", signed_there)
+        return Problem(f"{what}, this entry came next when signed and is gone or moved "
+                       f"(entry {now_there} stands there now)", signed_there)
+    if now_there is None:
+        return Problem(f"{what}, and the rest is gone")
+    return Problem(f"{what}, this entry is the first that none vouches for", now_there)
+
+
+def derived_balances(session: Session) -> dict[int, tuple[int, int, int]]:
+    """Each account's (posted, pending in, pending out) as its postings say."""
     settlement = aliased(Entry)
     unsettled = ~select(settlement.id).where(settlement.pending_id == Entry.id).exists()
     posted = dict(session.execute(
@@ -279,9 +293,15 @@ def _verify_balances(session: Session, report: Report) -> None:
             .group_by(Posting.account_id)
         )
     }
+    return {account_id: (posted.get(account_id, 0), *pending.get(account_id, (0, 0)))
+            for account_id in set(posted) | set(pending)}
+
+
+def _verify_balances(session: Session, report: Report) -> None:
+    derived_all = derived_balances(session)
     for account in session.execute(select(Account)).scalars():
         cached = (account.posted, account.pending_in, account.pending_out)
-        derived = (posted.get(account.id, 0), *pending.get(account.id, (0, 0)))
+        derived = derived_all.get(account.id, (0, 0, 0))
         if cached != derived:
             report.problems.append(Problem(
                 f"cached balances (posted, pending in, pending out) {cached} differ from "
@@ -291,7 +311,9 @@ def _verify_balances(session: Session, report: Report) -> None:
                                            account=account.code))
 
 
-def _verify_totals(session: Session, report: Report) -> None:
+def derived_totals(session: Session) -> dict[tuple, list]:
+    """Per (account id, year, kind): [credited, debited, last credit standing], as the
+    postings say (what ``ledger_account_totals`` must hold)."""
     expected: dict[tuple, list] = defaultdict(lambda: [0, 0, None])
     reversed_ids = set(session.scalars(
         select(Entry.reverses_id).where(Entry.reverses_id.is_not(None))))
@@ -314,6 +336,11 @@ def _verify_totals(session: Session, report: Report) -> None:
         expected[key][1] += max(-amount, 0)
         if amount > 0 and entry_id not in reversed_ids:
             expected[key][2] = rules.latest(expected[key][2], created_at)
+    return dict(expected)
+
+
+def _verify_totals(session: Session, report: Report) -> None:
+    expected = derived_totals(session)
     stored = {
         (row.account_id, row.year, row.kind): [row.credited, row.debited,
                                                rules.as_utc(row.last_credit_at)]
