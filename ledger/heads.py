@@ -19,6 +19,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -31,11 +32,12 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from . import merkle
+from . import merkle, rules
 from .clock import now
 from .models import ChainHead, ChainLink, Entry, SignedHead, TreeNode
 
 HEAD_DOMAIN = b"jindou-ledger-head:v1\n"
+STATEMENT_DOMAIN = b"jindou-ledger-statement:v1\n"
 SIGNED_FIELDS = ("tree_size", "root_hash", "entry_id", "at", "key_id")
 HEAD_FIELDS = SIGNED_FIELDS + ("public_key", "signature")
 MAX_ANCHOR_BYTES = 64 * 1024
@@ -69,6 +71,18 @@ class Signer:
         head = dict(head, key_id=self.key_id, public_key=self.public_key)
         head["signature"] = base64.b64encode(self._key.sign(message(head))).decode()
         return head
+
+    def sign_statement(self, statement: dict) -> dict:
+        """``statement`` with a ``signature`` over all the rest of it (``statement_message``);
+        its proof's head names the key."""
+        signature = self._key.sign(statement_message(statement))
+        return dict(statement, signature=base64.b64encode(signature).decode())
+
+
+def statement_message(statement: dict) -> bytes:
+    body = {name: value for name, value in statement.items() if name != "signature"}
+    return STATEMENT_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                         ensure_ascii=False).encode()
 
 
 def message(head: dict) -> bytes:
@@ -197,3 +211,33 @@ def inclusion(session: Session, entry_id: int, size: int) -> dict | None:
 def consistency(session: Session, first: int, second: int) -> dict:
     proof = merkle.consistency_proof(first, second, fetcher(session))
     return {"from": first, "to": second, "proof": [h.hex() for h in proof]}
+
+
+def statement_proof(session: Session, signer: Signer, entry_ids: Iterable[int],
+                    size: int | None = None) -> dict:
+    """For a statement's entries: the signed head of the tree now, and per sealed entry its
+    content (what its hash covers), hash, leaf index and inclusion proof; entries not sealed
+    yet are listed apart. ``scripts/verify-statement`` checks it offline."""
+    size = tree_size(session) if size is None else size
+    fetch = fetcher(session)
+    wanted = sorted(set(entry_ids))
+    found = {entry.id: entry for entry in session.execute(
+        select(Entry).where(Entry.id.in_(wanted))).scalars()} if wanted else {}
+    seqs = dict(session.execute(select(ChainLink.entry_id, ChainLink.seq)
+                                .where(ChainLink.entry_id.in_(wanted))).all()) if wanted else {}
+    proven, unsealed = [], []
+    for entry_id in wanted:
+        entry = found[entry_id]
+        seq = seqs.get(entry_id)
+        if seq is None or seq > size:
+            unsealed.append(entry_id)
+            continue
+        postings = [rules.Posting(p.account.code, p.amount, p.unit) for p in entry.postings]
+        proven.append({
+            "entry_id": entry_id, "entry_hash": entry.hash, "leaf_index": seq - 1,
+            "content": rules.content_document(
+                {name: getattr(entry, name) for name in rules.CONTENT_FIELDS}, postings),
+            "inclusion": [h.hex() for h in merkle.inclusion_proof(seq - 1, size, fetch)],
+        })
+    return {"head": current_head(session, signer, size=size), "entries": proven,
+            "unsealed": unsealed}

@@ -160,11 +160,17 @@ def request_fingerprint(
 
 def content_hash(entry: dict, postings) -> str:
     """The hash of everything an entry records, postings included, as stored."""
+    return _digest(content_document(entry, postings))
+
+
+def content_document(entry: dict, postings) -> dict:
+    """What ``content_hash`` hashes: SHA-256 of its JSON with sorted keys, no spaces, UTF-8
+    (``scripts/verify-statement`` recomputes it from a statement's proof)."""
     document = {name: entry.get(name) for name in CONTENT_FIELDS}
     document["created_at"] = timestamp_text(entry.get("created_at"))
     document["expires_at"] = timestamp_text(entry.get("expires_at"))
     document["postings"] = sorted([p.account, p.unit, p.amount] for p in postings)
-    return _digest(document)
+    return document
 
 
 CONTENT_FIELDS = (

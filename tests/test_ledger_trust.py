@@ -5,8 +5,12 @@ head still catches."""
 
 from __future__ import annotations
 
+import copy
 import json
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -16,6 +20,7 @@ from ledger import Posting, heads, merkle
 from ledger.models import ChainLink, Entry, TreeNode, UnsealedEntry
 from ledger.models import Posting as PostingRow
 from tests.ledger_rewrite import guards_off, recompute_everything
+from tests.web_support import PASSWORD, ApiClient
 
 SOURCE = "world:points"
 WALLET = "volunteer:1:wallet"
@@ -271,3 +276,110 @@ def test_the_worker_publishes_heads_that_verify_then_checks(app, make_app, cli, 
     assert result.exit_code == 1
     assert result.output.startswith(f"bad: entry {target}: the log is not consistent with "
                                     f"the published head {published.name} of 4 entries")
+
+
+# --- over HTTP: the head, proofs and a statement a volunteer can keep -------------------------
+
+SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "verify-statement"
+
+
+def add_auditor(app) -> None:
+    from volunteers import users
+
+    in_app(app, lambda session: users.create_user(session, "ledger_auditor", PASSWORD,
+                                                  role="auditor", area_code="root"))
+
+
+def awards_over_the_api(app, world, api) -> None:
+    for amount in (30, 12, 8):
+        response = api.post("/programmes/fengxingxia/awards", as_="dafeng_reviewer",
+                            json={"volunteer_id": world.ids["rider"], "amount_points": amount,
+                                  "reason": "上报井盖缺失"})
+        assert response.status_code == 201, response.get_json()
+
+
+def test_the_head_and_proofs_for_admins_and_auditors_only(app, world):
+    api = ApiClient(app)
+    add_auditor(app)
+    awards_over_the_api(app, world, api)
+    for who in ("root_admin", "ledger_auditor"):
+        response = api.get("/ledger/head", as_=who)
+        assert response.status_code == 200, response.get_json()
+        head = response.get_json()
+        assert heads.signature_checks(head) and head["key_id"] == signer(app).key_id
+    for who, status in (("rider", 403), ("xindu_admin", 403), (None, 401)):
+        assert api.get("/ledger/head", as_=who).status_code == status
+        assert api.get("/ledger/proofs/consistency?from=1", as_=who).status_code == status
+    size, root = head["tree_size"], bytes.fromhex(head["root_hash"])
+    entry_id = in_app(app, lambda session: session.scalar(
+        select(ChainLink.entry_id).where(ChainLink.seq == size - 1)))
+    proof = api.get(f"/ledger/entries/{entry_id}/proof", as_="ledger_auditor").get_json()
+    assert proof["head"]["root_hash"] == head["root_hash"] and proof["leaf_index"] == size - 2
+    assert merkle.verify_inclusion(bytes.fromhex(proof["leaf_hash"]), proof["leaf_index"], size,
+                                   [bytes.fromhex(h) for h in proof["proof"]], root)
+    older = api.get(f"/ledger/entries/{entry_id}/proof?tree_size={size - 1}",
+                    as_="ledger_auditor").get_json()
+    consistency = api.get(f"/ledger/proofs/consistency?from={size - 1}&to={size}",
+                          as_="ledger_auditor").get_json()
+    assert consistency["head"]["root_hash"] == head["root_hash"]
+    assert merkle.verify_consistency(size - 1, size, bytes.fromhex(older["head"]["root_hash"]),
+                                     root, [bytes.fromhex(h) for h in consistency["proof"]])
+    for path, status in ((f"/ledger/entries/{entry_id}/proof?tree_size={size - 2}", 404),
+                         (f"/ledger/entries/{entry_id}/proof?tree_size={size + 1}", 422),
+                         ("/ledger/entries/999999/proof", 404),
+                         (f"/ledger/proofs/consistency?from={size + 1}", 422),
+                         ("/ledger/proofs/consistency?from=2&to=1", 422),
+                         ("/ledger/proofs/consistency?from=x", 422),
+                         ("/ledger/proofs/consistency", 422)):
+        response = api.get(path, as_="root_admin")
+        assert response.status_code == status, (path, response.get_json())
+        assert response.get_json()["code"] in {"not_found", "validation_error"}
+
+
+def test_a_statement_with_proofs_checks_offline_and_any_change_is_refused(app, world,
+                                                                          tmp_path):
+    api = ApiClient(app)
+    awards_over_the_api(app, world, api)
+    wallet = world.wallet("rider")
+    head = api.get("/ledger/head", as_="root_admin").get_json()
+    response = api.get(f"/accounts/{wallet}/statement?proof=true", as_="rider")
+    assert response.status_code == 200, response.get_json()
+    statement = response.get_json()
+    assert [line["amount"] for line in statement["items"]] == [8, 12, 30]
+    head_file = write_head(tmp_path, head, "head.json")
+
+    def script(document) -> subprocess.CompletedProcess:
+        path = tmp_path / "statement.json"
+        path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+        return subprocess.run([sys.executable, str(SCRIPT), str(path), str(head_file)],
+                              capture_output=True, text=True, timeout=60)
+
+    genuine = script(statement)
+    assert genuine.returncode == 0, genuine.stderr
+    assert genuine.stdout.startswith(f"ok: 3 entries of {wallet} proven under the head of ")
+    first_entry = statement["items"][0]["entry_id"]
+    changes = {
+        "amount": lambda s: s["items"][0].update(amount=80),
+        "memo": lambda s: s["items"][0].update(memo="改过"),
+        "content": lambda s: s["proof"]["entries"][0]["content"]["postings"][0].__setitem__(
+            2, -800),
+        "proof": lambda s: s["proof"]["entries"][0]["inclusion"].__setitem__(0, "00" * 32),
+        "balance": lambda s: s["account"].update(posted=999999),
+        "dropped proof": lambda s: s["proof"]["entries"].pop(),
+    }
+    for name, change in changes.items():
+        altered = copy.deepcopy(statement)
+        change(altered)
+        result = script(altered)
+        assert result.returncode == 1, (name, result.stdout)
+        assert result.stderr.startswith("bad: "), (name, result.stderr)
+    assert f"entry {first_entry}" in script(
+        copy.deepcopy(statement) | {"items": [dict(statement["items"][0], amount=80)]}).stderr
+    # A byte of the file changed anywhere that matters: refused.
+    text = json.dumps(statement, ensure_ascii=False)
+    position = text.index('"posted_after": ') + len('"posted_after": ')
+    path = tmp_path / "statement.json"
+    path.write_text(text[:position] + "7" + text[position + 1:], encoding="utf-8")
+    result = subprocess.run([sys.executable, str(SCRIPT), str(path), str(head_file)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Session
 
 from honours.models import RankingSnapshot
 from ledger import audit, heads
+from volunteers.errors import Invalid
+
+from .extensions import db
 
 
 def signer() -> heads.Signer:
@@ -52,3 +55,16 @@ def snapshot_anchor(session: Session) -> list[audit.ChainAnchor]:
         return []
     return [audit.ChainAnchor(snapshot.chain_seq, snapshot.chain_hash,
                               f"ranking snapshot {snapshot.id}")]
+
+
+def proven_statement(statement: dict, entry_ids, tree_size: int | None = None) -> dict:
+    """A statement as the API dumps it, with its entries' proofs (under the tree now, or of
+    ``tree_size`` entries) and signed as a whole."""
+    key = signer()
+    current = heads.tree_size(db.session)
+    if tree_size is not None and tree_size > current:
+        raise Invalid(f"the tree has {current} entries, not {tree_size}",
+                      errors={"tree_size": [f"at most {current}"]})
+    statement = dict(statement, proof=heads.statement_proof(db.session, key, entry_ids,
+                                                            tree_size))
+    return key.sign_statement(statement)

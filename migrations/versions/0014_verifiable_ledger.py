@@ -20,6 +20,7 @@ branch_labels = None
 depends_on = None
 
 BACKFILL_BATCH = 5000
+AUDITOR_ROLES = ('volunteer', 'organiser', 'reviewer', 'merchant', 'admin', 'auditor')
 
 
 def upgrade():
@@ -45,6 +46,7 @@ def upgrade():
     op.create_index(op.f('ix_ledger_signed_heads_tree_size'), 'ledger_signed_heads',
                     ['tree_size'], unique=False)
     _build_tree(op.get_bind())
+    _role_check(AUDITOR_ROLES)
     if op.get_bind().dialect.name == 'postgresql':
         sql_files.execute(op.get_bind(), 'ledger_seal', 2)
 
@@ -69,7 +71,17 @@ def _build_tree(connection):
         after = rows[-1].seq
 
 
+def _role_check(roles):
+    """The read-only ``auditor`` role joins role_grants' check (SQLite rebuilds the table)."""
+    listed = ", ".join(f"'{role}'" for role in roles)
+    with op.batch_alter_table('role_grants') as batch:
+        batch.drop_constraint('ck_role_grants_role', type_='check')
+        batch.create_check_constraint('role', f"role IN ({listed})")
+
+
 def downgrade():
+    op.execute("DELETE FROM role_grants WHERE role = 'auditor'")
+    _role_check(AUDITOR_ROLES[:-1])
     if op.get_bind().dialect.name == 'postgresql':
         sql_files.execute(op.get_bind(), 'ledger_seal', 1)
     op.drop_index(op.f('ix_ledger_signed_heads_tree_size'), table_name='ledger_signed_heads')

@@ -17,13 +17,14 @@ def register(api) -> list:
         reports,
         settlements,
         teams,
+        trust,
         vouchers,
         wishes,
     )
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings)]
+        vouchers, settlements, payments, rankings, trust)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints
