@@ -1,7 +1,9 @@
 """A verifiable ledger: the RFC 6962 Merkle tree over the sealed entries (ledger_tree_nodes,
 built here for the entries already sealed), the heads the ledger signed
-(ledger_signed_heads), and ledger_seal version 2, which appends to the tree as it seals
-(issue 14)
+(ledger_signed_heads), ledger_seal version 2, which appends to the tree as it seals, the
+read-only auditor role, and history guards on every path: TRUNCATE refused on every history
+table, ranking snapshots and their rows append-only, accounts' code, unit, kind and
+no_overdraft fixed (issue 14)
 
 Revision ID: 0014
 Revises: 0013
@@ -11,7 +13,7 @@ Create Date: 2026-12-07 04:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-from ledger import merkle, sql_files
+from ledger import ddl, merkle, sql_files
 
 # revision identifiers, used by Alembic.
 revision = '0014'
@@ -47,8 +49,14 @@ def upgrade():
                     ['tree_size'], unique=False)
     _build_tree(op.get_bind())
     _role_check(AUDITOR_ROLES)
-    if op.get_bind().dialect.name == 'postgresql':
-        sql_files.execute(op.get_bind(), 'ledger_seal', 2)
+    connection = op.get_bind()
+    if connection.dialect.name == 'postgresql':
+        for name in ('ledger_seal', 'ledger_fixed_after_creation', 'ledger_guard_history',
+                     'ledger_account_fixed', 'ledger_account_fixed_trigger'):
+            sql_files.execute(connection, name, 2 if name == 'ledger_seal' else 1)
+        ddl.install_history_guards(connection)
+    elif connection.dialect.name == 'sqlite':
+        sql_files.execute(connection, 'ledger_history_sqlite', 1)
 
 
 def _build_tree(connection):
@@ -75,15 +83,22 @@ def _role_check(roles):
     """The read-only ``auditor`` role joins role_grants' check (SQLite rebuilds the table)."""
     listed = ", ".join(f"'{role}'" for role in roles)
     with op.batch_alter_table('role_grants') as batch:
-        batch.drop_constraint('ck_role_grants_role', type_='check')
+        batch.drop_constraint(op.f('ck_role_grants_role'), type_='check')
         batch.create_check_constraint('role', f"role IN ({listed})")
 
 
 def downgrade():
+    connection = op.get_bind()
+    if connection.dialect.name == 'postgresql':
+        ddl.uninstall_history_guards(connection)
+        sql_files.execute(connection, 'ledger_seal', 1)
+    elif connection.dialect.name == 'sqlite':
+        for table in ('ledger_tree_nodes', 'ledger_signed_heads'):
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_no_update')
+            op.execute(f'DROP TRIGGER IF EXISTS {table}_no_delete')
+        op.execute('DROP TRIGGER IF EXISTS ledger_accounts_fixed')
     op.execute("DELETE FROM role_grants WHERE role = 'auditor'")
     _role_check(AUDITOR_ROLES[:-1])
-    if op.get_bind().dialect.name == 'postgresql':
-        sql_files.execute(op.get_bind(), 'ledger_seal', 1)
     op.drop_index(op.f('ix_ledger_signed_heads_tree_size'), table_name='ledger_signed_heads')
     op.drop_table('ledger_signed_heads')
     op.drop_table('ledger_tree_nodes')

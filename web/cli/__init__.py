@@ -132,7 +132,7 @@ def escalate(max_reports):
 
 
 def register_commands(app) -> None:
-    from . import trust  # noqa: F401  (jindou ledger verify, seal, head)
+    from . import db_roles, trust  # noqa: F401  (jindou db roles; ledger verify, seal, head)
     from .honours import ranking_cli
     from .merchants import merchants_cli, vouchers_cli
     from .worker import worker
