@@ -11,12 +11,14 @@ agreeing head is the first one no signature vouches for."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import multiprocessing
+import os
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import DateTime, case, func, select, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from . import heads, merkle, rules
@@ -33,6 +35,11 @@ from .models import (
 )
 
 VERIFY_BATCH_ENTRIES = 2000
+# Hashing every entry's content is verify's heaviest part: from this many entries on, it
+# runs in worker processes (at most this many) while the reading goes on.
+PARALLEL_FROM_ENTRIES = 200_000
+MAX_HASHING_PROCESSES = 8
+MAX_BATCHES_IN_FLIGHT = 16
 
 
 @dataclass
@@ -113,39 +120,95 @@ def verify(session: Session, *, anchors: Sequence[Anchor] = (),
 
 
 def _verify_entries(session: Session, report: Report) -> None:
+    """Every entry, queued or sealed, balances and hashes to its content. On a large journal
+    the hashing runs in worker processes while this one reads the next batches."""
+    pool = _hashing_pool(session)
+    pending: deque = deque()
+
+    def collect(result) -> None:
+        count, problems = result
+        report.entries += count
+        report.problems.extend(Problem(what, entry_id) for what, entry_id in problems)
+
+    try:
+        for batch in _entry_batches(session):
+            if pool is None:
+                collect(_check_entries(batch))
+                continue
+            pending.append(pool.apply_async(_check_entries, (batch,)))
+            while len(pending) > MAX_BATCHES_IN_FLIGHT:
+                collect(pending.popleft().get())
+        while pending:
+            collect(pending.popleft().get())
+    finally:
+        if pool is not None:
+            pool.terminate()
+
+
+def _hashing_pool(session: Session):
+    processes = min(os.cpu_count() or 1, MAX_HASHING_PROCESSES)
+    if processes < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    total = session.scalar(select(func.count()).select_from(Entry))
+    if total < PARALLEL_FROM_ENTRIES:
+        return None
+    # Forked before any batch is read: the workers only hash, never touch the database.
+    return multiprocessing.get_context("fork").Pool(processes)
+
+
+def _moment(session: Session, column):
+    """A timestamp column as PostgreSQL's driver gives it (aware already), so a read of
+    millions of rows skips ``UtcDateTime``'s conversion of each; SQLite's need it."""
+    if session.get_bind().dialect.name == "postgresql":
+        return type_coerce(column, DateTime(timezone=True)).label(column.key)
+    return column
+
+
+def _entry_batches(session: Session):
     after_id = 0
+    raw = session.get_bind().dialect.name == "postgresql"
+    columns = [getattr(Entry, name) for name in rules.CONTENT_FIELDS]
+    if raw:
+        columns = [type_coerce(column, DateTime(timezone=True))
+                   if name in ("created_at", "expires_at") else column
+                   for name, column in zip(rules.CONTENT_FIELDS, columns, strict=True)]
     while True:
-        entries = session.execute(
-            select(Entry.id, Entry.hash, *[getattr(Entry, name) for name in rules.CONTENT_FIELDS])
+        entries = session.connection().execute(
+            select(Entry.id, Entry.hash, *columns)
             .where(Entry.id > after_id).order_by(Entry.id).limit(VERIFY_BATCH_ENTRIES)
         ).all()
         if not entries:
             return
         postings = defaultdict(list)
-        for entry_id, code, unit, amount in session.execute(
+        for entry_id, code, unit, amount in session.connection().execute(
             select(Posting.entry_id, Account.code, Posting.unit, Posting.amount)
             .join(Account, Account.id == Posting.account_id)
-            .where(Posting.entry_id.between(entries[0].id, entries[-1].id))
+            .where(Posting.entry_id.between(entries[0][0], entries[-1][0]))
         ):
-            postings[entry_id].append(rules.Posting(code, amount, unit))
-        for entry in entries:
-            _verify_entry(entry, postings.get(entry.id, []), report)
-        report.entries += len(entries)
-        after_id = entries[-1].id
+            postings[entry_id].append((code, amount, unit))
+        yield [(tuple(entry), postings.get(entry[0], [])) for entry in entries]
+        after_id = entries[-1][0]
 
 
-def _verify_entry(entry, postings: list, report: Report) -> None:
-    if entry.status == "voided":
-        if postings:
-            report.problems.append(Problem("a voiding entry has postings", entry.id))
-    else:
-        try:
-            rules.check_balanced(postings)
-        except rules.InvalidEntry as error:
-            report.problems.append(Problem(f"does not balance: {error.message}", entry.id))
-    fields = {name: getattr(entry, name) for name in rules.CONTENT_FIELDS}
-    if rules.content_hash(fields, postings) != entry.hash:
-        report.problems.append(Problem("content does not match its hash", entry.id))
+def _check_entries(batch) -> tuple[int, list[tuple[str, int]]]:
+    """(how many, [(problem, entry id)]) for a batch of (entry row, postings); runs in a
+    worker process on a large journal."""
+    problems = []
+    for entry, raw_postings in batch:
+        entry_id, entry_hash, *values = entry
+        fields = dict(zip(rules.CONTENT_FIELDS, values, strict=True))
+        postings = [rules.Posting(code, amount, unit) for code, amount, unit in raw_postings]
+        if fields["status"] == "voided":
+            if postings:
+                problems.append(("a voiding entry has postings", entry_id))
+        else:
+            try:
+                rules.check_balanced(postings)
+            except rules.InvalidEntry as error:
+                problems.append((f"does not balance: {error.message}", entry_id))
+        if rules.content_hash(fields, postings) != entry_hash:
+            problems.append(("content does not match its hash", entry_id))
+    return len(batch), problems
 
 
 def _signature_ok(anchor: Anchor, report: Report) -> bool:
@@ -171,7 +234,8 @@ def _verify_chain(session: Session, report: Report, anchors: Sequence[Anchor],
         .outerjoin(Entry, Entry.id == ChainLink.entry_id)
         .outerjoin(TreeNode, (TreeNode.level == 0) & (TreeNode.idx == ChainLink.seq - 1))
     )
-    for link in session.execute(hashes.order_by(ChainLink.seq)).yield_per(VERIFY_BATCH_ENTRIES):
+    links = session.connection().execute(hashes.order_by(ChainLink.seq))
+    for link in links.yield_per(VERIFY_BATCH_ENTRIES):
         if link.seq != expected_seq:
             report.problems.append(Problem(f"chain link {expected_seq} is missing", link.entry_id))
         if tree.size in sizes:
@@ -318,9 +382,10 @@ def derived_totals(session: Session) -> dict[tuple, list]:
     reversed_ids = set(session.scalars(
         select(Entry.reverses_id).where(Entry.reverses_id.is_not(None))))
     reversed_entry = aliased(Entry)
-    rows = session.execute(
-        select(Posting.account_id, Posting.amount, Entry.id, Entry.kind, Entry.created_at,
-               reversed_entry.kind, reversed_entry.created_at)
+    rows = session.connection().execute(
+        select(Posting.account_id, Posting.amount, Entry.id, Entry.kind,
+               _moment(session, Entry.created_at), reversed_entry.kind,
+               _moment(session, reversed_entry.created_at))
         .join(Entry, Entry.id == Posting.entry_id)
         .outerjoin(reversed_entry, reversed_entry.id == Entry.reverses_id)
         .where(Entry.status == "posted", Posting.unit.in_(rules.TOTALLED_UNITS))
@@ -364,9 +429,10 @@ def _shown(total: list | None) -> str:
 def _verify_running_balances(session: Session, report: Report) -> None:
     """Statements and ``balance_at`` read each posting's running balance and moment instead of
     the journal, so both must still follow from the postings before them."""
-    rows = session.execute(
+    rows = session.connection().execute(
         select(Posting.account_id, Posting.entry_id, Posting.amount, Posting.posted_after,
-               Posting.created_at, Entry.status, Entry.created_at.label("entry_created_at"))
+               _moment(session, Posting.created_at), Entry.status,
+               _moment(session, Entry.created_at).label("entry_created_at"))
         .join(Entry, Entry.id == Posting.entry_id)
         .order_by(Posting.account_id, Posting.id)
     ).yield_per(VERIFY_BATCH_ENTRIES)
@@ -383,6 +449,6 @@ def _verify_running_balances(session: Session, report: Report) -> None:
             report.problems.append(Problem(
                 f"running balance of {codes.get(row.account_id)} is {row.posted_after}, "
                 f"its postings say {expected}", row.entry_id))
-        if rules.timestamp_text(row.created_at) != rules.timestamp_text(row.entry_created_at):
+        if row.created_at != row.entry_created_at:  # aware moments: equal when one instant
             report.problems.append(Problem("a posting's moment differs from its entry's",
                                            row.entry_id))

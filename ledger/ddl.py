@@ -18,7 +18,8 @@ APPEND_ONLY_TABLES = ("ledger_entries", "ledger_postings", "ledger_chain")
 # Every history table, in ONE place: (table, guard, argument) for ledger_guard_history
 # (sql/ledger_guard_history.v1.sql). TRUNCATE is refused on each; 'append_only' refuses UPDATE
 # and DELETE too; 'fixed_after_creation' refuses them after the creating transaction (the
-# argument names the column that says which row created it); 'no_truncate' leaves row changes
+# argument: 'id', or 'parent_table:column' for rows created with their parent); 'no_truncate'
+# leaves row changes
 # to the table's own rules. Other packages' tables are named as text (the ledger imports none
 # of them); a table that does not exist is skipped. A new history table joins here, and a
 # migration runs install_history_guards again (it is idempotent).
@@ -29,7 +30,7 @@ HISTORY_TABLES = (
     ("ledger_tree_nodes", "append_only", None),
     ("ledger_signed_heads", "append_only", None),
     ("ranking_snapshots", "fixed_after_creation", "id"),
-    ("ranking_rows", "fixed_after_creation", "snapshot_id"),
+    ("ranking_rows", "fixed_after_creation", "ranking_snapshots:snapshot_id"),
     ("settlements", "no_truncate", None),
     ("cash_out_requests", "no_truncate", None),
 )

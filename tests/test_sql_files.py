@@ -49,13 +49,13 @@ RELEASED = {
     "ledger/sql/ledger_account_fixed_trigger.v1.sql":
         "469a236fe4c1f521c032739adc52d8f5650fdc747adbcd13a966195f4b1e9aed",
     "ledger/sql/ledger_fixed_after_creation.v1.sql":
-        "fdf0c7e8c4164daf01c0169fb19a400c9e0afaba3b696afcc272e0b8c9b73443",
+        "30f51f0583fb7e156d6f6d13cdd435e0e939390893e836c1888f656389faf796",
     "ledger/sql/ledger_guard_history.v1.sql":
-        "d5c83dd62c48b6ee38c0a21077961e42c8e8f6ceebb645594a7e1ad99411db56",
+        "f74e9d2a008493318921bb211a407a90b320c153bf683c6804c09b1a5bede6a0",
     "ledger/sql/ledger_history_sqlite.v1.sql":
         "9f569a349456a58529b805857808cd3b9e7c4fcb720ede41b62477162eb2ddf9",
     "ledger/sql/ledger_seal.v2.sql":
-        "9092d228ed2a1cc65e37f63618545fc329da2f4c5d3c29b9387121f887c8d6e9",
+        "1d0f08c8a31f0fbaac9534d4c61daa80f2346114e089a6831686bdf11a724e86",
     "merchants/sql/merchants_redeem_voucher.v1.sql":
         "4dd1c3a2cbcc71cf45e3a4284d4b61923584315a65546fe894cc210535139bbe",
 }

@@ -31,8 +31,9 @@ BEGIN
                        table_name);
         RETURN;
     END IF;
-    -- fixed_after_creation: argument is the column naming the row's creation (its own id, or
-    -- its parent's); an AFTER INSERT trigger marks a row made by its own id as new.
+    -- fixed_after_creation: argument says what created the row: 'id' (itself), or
+    -- 'parent_table:column' (its parent); an AFTER INSERT trigger marks a row of the first
+    -- kind as new.
     EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE OR DELETE ON %I FOR EACH ROW '
                    'EXECUTE FUNCTION ledger_fixed_after_creation(%L)',
                    table_name || '_append_only', table_name, argument);

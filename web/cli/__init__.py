@@ -109,15 +109,19 @@ def expire_holds(max_holds):
               required=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None)
 def export(fmt, output):
-    """Write the whole journal as a Beancount file, a ledger/hledger journal or CSV."""
+    """Write the whole journal as a Beancount file, a ledger/hledger journal or CSV: each
+    entry with its chain link, and last a comment line with the ledger's signed head."""
     # The exporter asks the Session itself whether a transaction is open (to read one
     # snapshot); the scoped_session proxy does not answer that, so hand it the Session.
+    from .. import trust
+
     session = db.session()
+    signer = trust.signer()
     if output:
         with open(output, "w", encoding="utf-8", newline="") as stream:
-            ledger_export.write(session, fmt, stream)
+            ledger_export.write(session, fmt, stream, signer)
     else:
-        ledger_export.write(session, fmt, sys.stdout)
+        ledger_export.write(session, fmt, sys.stdout, signer)
 
 
 @reports_cli.command("escalate")
