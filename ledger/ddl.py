@@ -151,6 +151,12 @@ def roles_sql(tables, *, owner: str, app: str, database: str | None = None,
                        f'REVOKE ALL ON "{table}" FROM "{app}"',
                        f'GRANT {rights} ON "{table}" TO "{app}"']
     statements += [
+        # The owner replaces the functions and bumps alembic_version in later migrations.
+        "DO $$ DECLARE f regprocedure; BEGIN FOR f IN SELECT p.oid::regprocedure FROM pg_proc p"
+        " JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'public' LOOP"
+        f" EXECUTE format('ALTER FUNCTION %s OWNER TO %I', f, '{owner}'); END LOOP;"
+        " IF to_regclass('alembic_version') IS NOT NULL THEN"
+        f" EXECUTE format('ALTER TABLE alembic_version OWNER TO %I', '{owner}'); END IF; END $$",
         f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app}"',
         f'GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO "{app}"',
     ]

@@ -20,7 +20,7 @@ from ledger import Posting, heads, merkle
 from ledger.models import ChainLink, Entry, TreeNode, UnsealedEntry
 from ledger.models import Posting as PostingRow
 from tests.ledger_rewrite import guards_off, recompute_everything
-from tests.web_support import PASSWORD, ApiClient
+from tests.web_support import PASSWORD, ApiClient, csrf_token
 
 SOURCE = "world:points"
 WALLET = "volunteer:1:wallet"
@@ -375,6 +375,18 @@ def test_a_statement_with_proofs_checks_offline_and_any_change_is_refused(app, w
         assert result.stderr.startswith("bad: "), (name, result.stderr)
     assert f"entry {first_entry}" in script(
         copy.deepcopy(statement) | {"items": [dict(statement["items"][0], amount=80)]}).stderr
+    # The printable page shows the same proofs, and its download checks the same way.
+    browser = app.test_client()
+    token = csrf_token(browser.get("/login").get_data(as_text=True))
+    browser.post("/login", data={"csrf_token": token, "username": "rider", "password": PASSWORD})
+    page = browser.get("/wallet/proof")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert head["root_hash"] in html and html.count('data-test="proven"') == 3
+    download = browser.get("/wallet/proof.json")
+    assert "attachment" in download.headers["Content-Disposition"]
+    kept = script(download.get_json())
+    assert kept.returncode == 0, kept.stderr
     # A byte of the file changed anywhere that matters: refused.
     text = json.dumps(statement, ensure_ascii=False)
     position = text.index('"posted_after": ') + len('"posted_after": ')
