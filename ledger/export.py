@@ -126,8 +126,9 @@ def write(session: Session, fmt: str, stream: TextIO, signer=None) -> int:
     count = writers[fmt](session, stream)
     if signer is not None:
         head = heads.current_head(session, signer)
-        comment = "#" if fmt == "csv" else ";"
-        stream.write(f"\n{comment} {HEAD_LINE}"
+        # CSV has no comments: a last line starting with "#" (pandas: comment="#").
+        lead = "# " if fmt == "csv" else "\n; "
+        stream.write(f"{lead}{HEAD_LINE}"
                      f"{json.dumps(head, sort_keys=True, separators=(',', ':'))}\n")
     return count
 
