@@ -234,7 +234,8 @@ def test_anchor_files_that_are_not_heads_of_this_ledger_exit_2_with_one_line(app
     not_json = tmp_path / "not.json"
     not_json.write_text("{tree_size: 1")
     missing = write_head(tmp_path, {k: v for k, v in head.items() if k != "root_hash"}, "m.json")
-    other = heads.Signer("11" * 32).sign({k: head[k] for k in heads.SIGNED_FIELDS})
+    other = heads.Signer("11" * 32).sign(  # another instance's ledger: another log
+        {k: head[k] for k in heads.SIGNED_FIELDS} | {"root_hash": "cd" * 32})
     foreign = write_head(tmp_path, other, "foreign.json")
     for path, reason in ((not_json, "not JSON"), (missing, "missing root_hash"),
                          (foreign, "not this ledger: signed by key"),
@@ -243,6 +244,15 @@ def test_anchor_files_that_are_not_heads_of_this_ledger_exit_2_with_one_line(app
         assert result.exit_code == 2, (path, result.output)
         assert result.output.startswith(f"bad anchor {path}: {reason}"), result.output
         assert len(result.output.strip().splitlines()) == 1
+    # An auditor without the private key names the key to trust.
+    named = cli.invoke(args=["ledger", "verify", "--key-id", head["key_id"], "--anchor",
+                             str(write_head(tmp_path, head, "kept.json"))])
+    assert named.exit_code == 0, named.output
+    assert verify(cli, foreign).exit_code == 2
+    trusting_other = cli.invoke(args=["ledger", "verify", "--key-id", other["key_id"],
+                                      "--anchor", str(foreign)])
+    assert trusting_other.exit_code == 1  # its root is not this log's
+    assert "not consistent with the anchor" in trusting_other.output
     forged = write_head(tmp_path, dict(head, root_hash="ab" * 32), "forged.json")
     result = verify(cli, forged)
     assert result.exit_code == 1

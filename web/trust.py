@@ -24,9 +24,9 @@ def heads_dir() -> Path:
     return Path(current_app.config["JINDOU_LEDGER_HEADS_DIR"])
 
 
-def published_anchors(key_id: str) -> tuple[list[audit.Anchor], list[str]]:
-    """The heads in the publishing directory this ledger's key signed, and a note for each
-    file that is not one (a foreign key's head, a stray file)."""
+def published_anchors(key_ids: list[str]) -> tuple[list[audit.Anchor], list[str]]:
+    """The heads in the publishing directory a trusted key signed, and a note for each file
+    that is not one (a foreign key's head, a stray file)."""
     directory = heads_dir()
     anchors, notes = [], []
     if not directory.is_dir():
@@ -37,7 +37,7 @@ def published_anchors(key_id: str) -> tuple[list[audit.Anchor], list[str]]:
         except (heads.BadHead, OSError) as error:
             notes.append(f"{path.name}: skipped, {error}")
             continue
-        if head["key_id"] != key_id:
+        if head["key_id"] not in key_ids:
             notes.append(f"{path.name}: skipped, signed by key {head['key_id']}")
             continue
         anchors.append(audit.Anchor(head, f"the published head {path.name}"))

@@ -18,7 +18,7 @@ from ..extensions import db
 from . import ledger_cli
 
 
-def _anchors_from_files(paths, key_id: str) -> list[audit.Anchor]:
+def _anchors_from_files(paths, key_ids: list[str]) -> list[audit.Anchor]:
     """Each --anchor file as a head of this ledger; exit 2 with one line for one that is
     not."""
     anchors = []
@@ -29,9 +29,9 @@ def _anchors_from_files(paths, key_id: str) -> list[audit.Anchor]:
             _bad_anchor(path, error.strerror or str(error))
         except heads.BadHead as error:
             _bad_anchor(path, str(error))
-        if head["key_id"] != key_id:
+        if head["key_id"] not in key_ids:
             _bad_anchor(path, f"not this ledger: signed by key {head['key_id']}, "
-                              f"this ledger's key is {key_id}")
+                              f"this ledger's key is {', '.join(key_ids)}")
         anchors.append(audit.Anchor(head, f"the anchor {path}"))
     return anchors
 
@@ -46,18 +46,21 @@ def _bad_anchor(path, reason: str):
               help="a signed head (jindou ledger head) the log must still be consistent with; "
                    "repeatable. Without it: the published heads and the newest ranking "
                    "snapshot's chain link.")
-def verify(anchor_files):
+@click.option("--key-id", "key_ids", multiple=True,
+              help="trust heads signed by this key id (repeatable); default: the key this "
+                   "instance signs with. An auditor without the private key names it here.")
+def verify(anchor_files, key_ids):
     """Check balances, postings, totals, the hash chain and the Merkle tree, and that the log
     is consistent with signed heads. Reads only: queued entries are checked, not sealed."""
-    key_id = trust.signer().key_id
+    key_ids = list(key_ids) or [trust.signer().key_id]
     notes: list[str] = []
     chain_anchors = []
     if anchor_files:
-        anchors = _anchors_from_files(anchor_files, key_id)
+        anchors = _anchors_from_files(anchor_files, key_ids)
     else:
-        anchors, notes = trust.published_anchors(key_id)
+        anchors, notes = trust.published_anchors(key_ids)
         chain_anchors = trust.snapshot_anchor(db.session)
-    report = ledger.verify(db.session, anchors=anchors, trusted_key_ids=[key_id],
+    report = ledger.verify(db.session, anchors=anchors, trusted_key_ids=key_ids,
                            chain_anchors=chain_anchors)
     db.session.rollback()
     for note in notes:
