@@ -30,7 +30,6 @@ from .models import (
     ChainLink,
     Entry,
     Posting,
-    TreeNode,
     UnsealedEntry,
 )
 
@@ -230,9 +229,8 @@ def _verify_chain(session: Session, report: Report, anchors: Sequence[Anchor],
     tree = merkle.Builder()
     hashes = (
         select(ChainLink.seq, ChainLink.entry_id, ChainLink.prev_hash, ChainLink.hash,
-               Entry.hash.label("entry_hash"), TreeNode.hash.label("leaf"))
+               Entry.hash.label("entry_hash"))
         .outerjoin(Entry, Entry.id == ChainLink.entry_id)
-        .outerjoin(TreeNode, (TreeNode.level == 0) & (TreeNode.idx == ChainLink.seq - 1))
     )
     links = session.connection().execute(hashes.order_by(ChainLink.seq))
     for link in links.yield_per(VERIFY_BATCH_ENTRIES):
@@ -247,11 +245,7 @@ def _verify_chain(session: Session, report: Report, anchors: Sequence[Anchor],
             if (link.prev_hash != prev_hash
                     or rules.chain_link(prev_hash, link.entry_id, link.entry_hash) != link.hash):
                 report.problems.append(Problem("hash chain broken", link.entry_id))
-            leaf = merkle.entry_leaf(link.entry_id, link.entry_hash)
-            if link.leaf is None or bytes(link.leaf) != leaf:
-                report.problems.append(Problem("its Merkle leaf is missing or differs",
-                                               link.entry_id))
-            tree.add(leaf)
+            tree.add(merkle.entry_leaf(link.entry_id, link.entry_hash))
         if tree.size in sizes:
             roots[tree.size] = tree.root()
         chain_anchor = links_wanted.get(link.seq)

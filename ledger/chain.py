@@ -5,18 +5,18 @@ queue (``ledger_unsealed``). ``seal`` then links queued entries into the chain i
 each link covering the previous link and the entry's hash (on PostgreSQL in one round trip,
 ``ledger_seal``). One sealer runs at a time (it locks the head row; on PostgreSQL others skip
 rather than wait), so sealing never serialises the writers themselves. The same seal appends
-the entries as leaves of the RFC 6962 Merkle tree (``merkle``), storing the subtrees it
-completes: leaf ``seq - 1`` is the entry of link ``seq``, so the chain and the tree have one
-size. ``bench/ledger_bench.py``
+the entries as leaves of the RFC 6962 Merkle tree (``merkle``), storing the inner nodes it
+completes: leaf ``seq - 1`` is the entry of link ``seq`` (derived, not stored), so the chain and
+the tree have one size. ``bench/ledger_bench.py``
 measures what an in-transaction chain would cost.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select, text, tuple_, update
+from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
-from . import ddl, merkle, rules
+from . import ddl, heads, merkle, rules
 from .clock import now
 from .models import ChainHead, ChainLink, Entry, TreeNode, UnsealedEntry
 from .service import _insert_ignoring_duplicates
@@ -78,19 +78,18 @@ def seal_in_python(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> in
 
 
 def append_to_tree(session: Session, size: int, leaves: list[bytes]) -> None:
-    """Store the Merkle tree's nodes that appending ``leaves`` to its ``size`` completes
-    (``ledger_seal`` does the same in SQL)."""
-    edge_keys = merkle.edge_nodes(size)
-    found = {(level, idx): bytes(h) for level, idx, h in session.execute(
-        select(TreeNode.level, TreeNode.idx, TreeNode.hash)
-        .where(tuple_(TreeNode.level, TreeNode.idx).in_(edge_keys))
-    )} if edge_keys else {}
-    if len(found) != len(edge_keys):
-        raise RuntimeError(f"the Merkle tree of {size} leaves lacks nodes of its right edge")
-    edge = [found[key] for key in edge_keys]
-    nodes = merkle.append(size, edge, leaves)
-    session.execute(insert(TreeNode), [dict(level=level, idx=idx, hash=h)
-                                       for level, idx, h in nodes])
+    """Store the Merkle tree's inner nodes that appending ``leaves`` to its ``size``
+    completes (``ledger_seal`` does the same in SQL); leaves are derived from the chain, never
+    stored (``heads.fetcher``)."""
+    try:
+        found = heads.fetcher(session)(set(merkle.edge_nodes(size)))
+    except LookupError as error:
+        raise RuntimeError(f"the Merkle tree of {size} leaves: {error}") from None
+    edge = [found[key] for key in merkle.edge_nodes(size)]
+    nodes = [dict(level=level, idx=idx, hash=h)
+             for level, idx, h in merkle.append(size, edge, leaves) if level > 0]
+    if nodes:
+        session.execute(insert(TreeNode), nodes)
 
 
 def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:

@@ -136,14 +136,23 @@ def parse(text: str | bytes) -> dict:
 # --- reading the stored tree -----------------------------------------------------------------
 
 def fetcher(session: Session) -> merkle.Fetch:
+    """Nodes of the tree by (level, index): inner nodes from ``ledger_tree_nodes``, leaves
+    derived from the chain (leaf ``i`` is the entry of link ``i + 1``: they are not stored, so
+    sealing writes half the rows)."""
     def fetch(keys: set[merkle.Node]) -> dict[merkle.Node, bytes]:
-        if not keys:
-            return {}
-        rows = session.execute(
-            select(TreeNode.level, TreeNode.idx, TreeNode.hash)
-            .where(tuple_(TreeNode.level, TreeNode.idx).in_(sorted(keys)))
-        ).all()
-        found = {(level, idx): bytes(h) for level, idx, h in rows}
+        found: dict[merkle.Node, bytes] = {}
+        inner = sorted(key for key in keys if key[0] > 0)
+        leaves = sorted(idx + 1 for level, idx in keys if level == 0)
+        if inner:
+            found.update(((level, idx), bytes(h)) for level, idx, h in session.execute(
+                select(TreeNode.level, TreeNode.idx, TreeNode.hash)
+                .where(tuple_(TreeNode.level, TreeNode.idx).in_(inner))))
+        if leaves:
+            found.update(((0, seq - 1), merkle.entry_leaf(entry_id, entry_hash))
+                         for seq, entry_id, entry_hash in session.execute(
+                             select(ChainLink.seq, ChainLink.entry_id, Entry.hash)
+                             .join(Entry, Entry.id == ChainLink.entry_id)
+                             .where(ChainLink.seq.in_(leaves))))
         missing = keys - found.keys()
         if missing:
             raise LookupError(f"the Merkle tree lacks node(s) {sorted(missing)[:3]}")

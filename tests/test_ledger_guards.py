@@ -28,6 +28,8 @@ def committed_history(session) -> None:
     from volunteers import areas, programmes, users
 
     wallet = factories.wallet(session, 1, points=30)
+    factories.move(session, "world:points", wallet, 12)  # two leaves: one inner node
+    session.commit()
     ledger.seal_all(session)
     root = areas.ensure_root(session)
     admin = users.create_user(session, "guard_admin", "a-long-secret-1", role="admin",

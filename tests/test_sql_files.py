@@ -55,7 +55,7 @@ RELEASED = {
     "ledger/sql/ledger_history_sqlite.v1.sql":
         "9f569a349456a58529b805857808cd3b9e7c4fcb720ede41b62477162eb2ddf9",
     "ledger/sql/ledger_seal.v2.sql":
-        "1d0f08c8a31f0fbaac9534d4c61daa80f2346114e089a6831686bdf11a724e86",
+        "7b7232d11a8bc935de5b4d3c13f8d2160f88efdc5cdd7877731b2cebefe0528e",
     "merchants/sql/merchants_redeem_voucher.v1.sql":
         "4dd1c3a2cbcc71cf45e3a4284d4b61923584315a65546fe894cc210535139bbe",
 }

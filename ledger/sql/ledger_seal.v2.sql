@@ -2,11 +2,12 @@
 --
 -- Version 1's chain links, and beside them the RFC 6962 Merkle tree over the same entries
 -- (ledger/merkle.py): leaf seq - 1 is SHA-256(0x00 || "<entry id>:<entry hash>"), an inner
--- node SHA-256(0x01 || left || right), and every subtree the seal completes is stored in
--- ledger_tree_nodes, as merkle.append makes them. The chain is sequential by nature; the
--- tree is built set-based, one INSERT ... SELECT per level: the new leaves, then at each level
--- the parents whose right child was just made (its left sibling is new or was stored before),
--- until a level makes none.
+-- node SHA-256(0x01 || left || right), and every inner node the seal completes is stored in
+-- ledger_tree_nodes, as merkle.append makes them (leaves are not stored: they follow from the
+-- chain and the entries, ledger.heads.fetcher). The chain is sequential by nature; the tree is
+-- built set-based, one INSERT ... SELECT per level: the parents of the new leaves (a first
+-- leaf with an odd index pairs with the chain's previous entry), then at each level the
+-- parents whose right child was just made, until a level makes none.
 -- Called as a transaction of its own (own_transaction), it commits without waiting for the
 -- disk: a seal lost in a crash loses its links, its nodes, its dequeuing and its head move
 -- together (WAL order is kept), so its entries are simply queued again and the next seal
@@ -71,11 +72,22 @@ BEGIN
     INSERT INTO ledger_chain (seq, entry_id, prev_hash, hash, sealed_at)
     SELECT s, i, p, l, clock_timestamp() FROM unnest(seqs, ids, prevs, links) AS x(s, i, p, l);
     INSERT INTO ledger_tree_nodes (level, idx, hash)
-    SELECT 0, s - 1, sha256('\x00'::bytea || convert_to(i::text || ':' || h, 'UTF8'))
-      FROM unnest(seqs, ids, entry_hashes) AS x(s, i, h);
-    lo := first_leaf;
-    hi := head_seq - 1;
-    LOOP
+    SELECT 1, x.idx >> 1, sha256('\x01'::bytea || x.left_leaf || x.leaf)
+      FROM (SELECT leaves.s - 1 AS idx, leaves.leaf,
+                   coalesce(lag(leaves.leaf) OVER (ORDER BY leaves.s),
+                            (SELECT sha256('\x00'::bytea
+                                           || convert_to(c.entry_id::text || ':' || e.hash, 'UTF8'))
+                               FROM ledger_chain c JOIN ledger_entries e ON e.id = c.entry_id
+                              WHERE c.seq = leaves.s - 1)) AS left_leaf
+              FROM (SELECT y.s, sha256('\x00'::bytea || convert_to(y.i::text || ':' || y.h, 'UTF8'))
+                           AS leaf
+                      FROM unnest(seqs, ids, entry_hashes) AS y(s, i, h)) AS leaves) AS x
+     WHERE x.idx % 2 = 1;
+    GET DIAGNOSTICS made = ROW_COUNT;
+    lvl := 1;
+    lo := first_leaf >> 1;
+    hi := (head_seq - 1) >> 1;
+    WHILE made > 0 LOOP
         INSERT INTO ledger_tree_nodes (level, idx, hash)
         SELECT lvl + 1, r.idx >> 1, sha256('\x01'::bytea || l.hash || r.hash)
           FROM ledger_tree_nodes r

@@ -73,8 +73,9 @@ def _build_tree(connection):
             return
         made = merkle.append(size, edge, [merkle.entry_leaf(row.entry_id, row.hash)
                                           for row in rows])
-        connection.execute(nodes.insert(), [dict(level=level, idx=idx, hash=h)
-                                            for level, idx, h in made])
+        inner = [dict(level=level, idx=idx, hash=h) for level, idx, h in made if level > 0]
+        if inner:  # leaves are derived from the chain, not stored
+            connection.execute(nodes.insert(), inner)
         size += len(rows)
         after = rows[-1].seq
 
