@@ -6,9 +6,10 @@ a leaf is SHA-256(0x00 || data), an inner node SHA-256(0x01 || left || right), s
 never pass for a node. The tree of ``n`` leaves is RFC 6962's MTH(D[n]): split at the largest
 power of two below ``n``.
 
-What is stored (``ledger_tree_nodes``) is every *complete* subtree: node ``(level, index)`` is
-the root of leaves ``[index * 2**level, (index + 1) * 2**level)``. Such a node never changes
-once its last leaf is appended, so the table only grows. Any tree size's root, and any
+What is stored (``ledger_tree_nodes``) is every *complete* inner subtree: node ``(level,
+index)`` is the root of leaves ``[index * 2**level, (index + 1) * 2**level)``. Such a node never
+changes once its last leaf is appended, so the table only grows; the leaves themselves (level
+0) follow from the chain and are not stored (``heads.fetcher``). Any tree size's root, and any
 inclusion or consistency proof, is a fold of O(log n) of these nodes (``range_nodes``).
 
 The proof functions take a ``fetch`` callable (a set of ``(level, index)`` keys to their
