@@ -14,6 +14,8 @@ import ledger
 from merchants import vouchers
 from reports import reports
 
+from . import heads
+
 HOLDS_PER_BATCH = 500
 
 
@@ -58,9 +60,18 @@ def expire_holds(session: Session) -> int:
 
 
 def seal(session: Session) -> int:
-    """Entries still queued linked into the hash chain (last, so it seals what the others
-    wrote in the same round)."""
-    return ledger.seal_all(session)
+    """Entries still queued linked into the hash chain and the Merkle tree (last but one, so
+    it seals what the others wrote in the same round); when it sealed any, a signed head of
+    the new tree is kept in the database."""
+    sealed = ledger.seal_all(session)
+    if sealed:
+        heads.record_after_seal(session)
+    return sealed
+
+
+def publish_head(session: Session) -> int:
+    """The ledger's signed head, written to the publishing directory and copied out."""
+    return heads.publish(session)["tree_size"]
 
 
 JOBS: tuple[Job, ...] = (
@@ -68,4 +79,5 @@ JOBS: tuple[Job, ...] = (
     Job("expire_vouchers", 600, expire_vouchers, "expired {count} vouchers"),
     Job("expire_holds", 600, expire_holds, "expired {count} holds"),
     Job("seal", 60, seal, "sealed {count} entries"),
+    Job("publish_head", 24 * 3600, publish_head, "published the head of {count} entries"),
 )

@@ -4,7 +4,10 @@ Writers do not touch a global row: each entry stores the hash of its own content
 queue (``ledger_unsealed``). ``seal`` then links queued entries into the chain in one order,
 each link covering the previous link and the entry's hash (on PostgreSQL in one round trip,
 ``ledger_seal``). One sealer runs at a time (it locks the head row; on PostgreSQL others skip
-rather than wait), so sealing never serialises the writers themselves. ``bench/ledger_bench.py``
+rather than wait), so sealing never serialises the writers themselves. The same seal appends
+the entries as leaves of the RFC 6962 Merkle tree (``merkle``), storing the inner nodes it
+completes: leaf ``seq - 1`` is the entry of link ``seq`` (derived, not stored), so the chain and
+the tree have one size. ``bench/ledger_bench.py``
 measures what an in-transaction chain would cost.
 """
 
@@ -13,9 +16,9 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.orm import Session, scoped_session
 
-from . import ddl, rules
+from . import ddl, heads, merkle, rules
 from .clock import now
-from .models import ChainHead, ChainLink, Entry, UnsealedEntry
+from .models import ChainHead, ChainLink, Entry, TreeNode, UnsealedEntry
 from .service import _insert_ignoring_duplicates
 
 MAX_SEAL_BATCH = 5000
@@ -65,11 +68,28 @@ def seal_in_python(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> in
                           sealed_at=sealed_at))
         prev_hash = link_hash
     session.execute(insert(ChainLink), links)
+    append_to_tree(session, head[0], [merkle.entry_leaf(entry_id, entry_hash)
+                                      for entry_id, entry_hash in queued])
     session.execute(
         delete(UnsealedEntry).where(UnsealedEntry.entry_id.in_([row[0] for row in queued]))
     )
     session.execute(update(ChainHead).where(ChainHead.id == 1).values(seq=seq, hash=prev_hash))
     return len(queued)
+
+
+def append_to_tree(session: Session, size: int, leaves: list[bytes]) -> None:
+    """Store the Merkle tree's inner nodes that appending ``leaves`` to its ``size``
+    completes (``ledger_seal`` does the same in SQL); leaves are derived from the chain, never
+    stored (``heads.fetcher``)."""
+    try:
+        found = heads.fetcher(session)(set(merkle.edge_nodes(size)))
+    except LookupError as error:
+        raise RuntimeError(f"the Merkle tree of {size} leaves: {error}") from None
+    edge = [found[key] for key in merkle.edge_nodes(size)]
+    nodes = [dict(level=level, idx=idx, hash=h)
+             for level, idx, h in merkle.append(size, edge, leaves) if level > 0]
+    if nodes:
+        session.execute(insert(TreeNode), nodes)
 
 
 def seal_after_commit(session: Session, *, max_entries: int = MAX_SEAL_BATCH) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -30,9 +31,10 @@ from typing import TextIO
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from . import heads
 from .chain import joins_callers_transaction
 from .clock import CHINA
-from .models import Account, Entry, Posting
+from .models import Account, ChainLink, Entry, Posting
 from .rules import as_utc, timestamp_text
 from .spreadsheet import safe_row
 
@@ -56,9 +58,10 @@ ACCOUNT_ROOTS = {
 }
 COMMODITY_NAMES = {"CNY": "Chinese yuan (the app counts fen)", "POINT": "Jindou points"}
 CSV_COLUMNS = ("entry_id", "created_at", "kind", "status", "reference", "memo", "account",
-               "unit", "amount", "posted_after")
+               "unit", "amount", "posted_after", "hash", "chain_seq", "chain_link")
 ENTRY_METADATA = ("entry_id", "kind", "reference", "idempotency_key", "created_at",
-                  "created_by", "pending_id", "reverses_id", "hash")
+                  "created_by", "pending_id", "reverses_id", "hash", "chain_seq", "chain_link")
+HEAD_LINE = "signed head: "
 
 _PLAIN_PART = re.compile(r"[a-z0-9]+")
 _NOT_NAME_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
@@ -97,6 +100,8 @@ class ExportEntry:
     pending_id: int | None
     reverses_id: int | None
     hash: str
+    chain_seq: int | None
+    chain_link: str | None
     postings: tuple[ExportPosting, ...]
 
     def metadata(self) -> list[tuple[str, str]]:
@@ -106,15 +111,27 @@ class ExportEntry:
         return [(name, str(value)) for name, value in values.items() if value is not None]
 
 
-def write(session: Session, fmt: str, stream: TextIO) -> int:
+def write(session: Session, fmt: str, stream: TextIO, signer=None) -> int:
     """Write the whole journal to ``stream`` in ``fmt`` (one of ``FORMATS``); returns the
     number of entries written. Called with no transaction open, it reads one snapshot of the
-    journal and leaves that read-only transaction open for the caller to end."""
+    journal and leaves that read-only transaction open for the caller to end.
+
+    Each entry carries its chain link (``chain_seq``, ``chain_link``; none while it waits to
+    be sealed). Given a ``heads.Signer``, the export ends with one comment line
+    ``signed head: {...}``, the signed head of the same snapshot: the Merkle root over the
+    sealed entries' ``entry_id:hash`` leaves, in ``chain_seq`` order."""
     writers = {"beancount": _write_beancount, "ledger": _write_ledger, "csv": _write_csv}
     if fmt not in writers:
         raise ValueError(f"unknown export format {fmt!r}: choose one of {', '.join(FORMATS)}")
     _begin_snapshot(session)
-    return writers[fmt](session, stream)
+    count = writers[fmt](session, stream)
+    if signer is not None:
+        head = heads.current_head(session, signer)
+        # CSV has no comments: a last line starting with "#" (pandas: comment="#").
+        lead = "# " if fmt == "csv" else "\n; "
+        stream.write(f"{lead}{HEAD_LINE}"
+                     f"{json.dumps(head, sort_keys=True, separators=(',', ':'))}\n")
+    return count
 
 
 # --- names, amounts, dates ----------------------------------------------------------------
@@ -209,7 +226,8 @@ def _entries(session: Session):
         rows = session.execute(
             select(Entry.id, Entry.kind, Entry.status, Entry.reference, Entry.memo,
                    Entry.idempotency_key, Entry.created_at, Entry.created_by, Entry.pending_id,
-                   Entry.reverses_id, Entry.hash)
+                   Entry.reverses_id, Entry.hash, ChainLink.seq, ChainLink.hash)
+            .outerjoin(ChainLink, ChainLink.entry_id == Entry.id)
             .where(Entry.status == "posted", Entry.id > last_id)
             .order_by(Entry.id)
             .limit(MAX_BATCH_ENTRIES)
@@ -315,6 +333,8 @@ def _write_csv(session: Session, stream: TextIO) -> int:
                 entry.entry_id, created_at, entry.kind, entry.status, entry.reference or "",
                 entry.memo or "", posting.code, posting.unit, posting.amount,
                 "" if posting.posted_after is None else posting.posted_after,
+                entry.hash, "" if entry.chain_seq is None else entry.chain_seq,
+                entry.chain_link or "",
             )))
         count += 1
     return count

@@ -1,5 +1,6 @@
-"""The ledger's tables. History (entries, postings, chain links) is insert-only: the database
-refuses UPDATE and DELETE on it (see ``ledger/ddl.py`` and ``ledger/sql/``)."""
+"""The ledger's tables. History (entries, postings, chain links, the Merkle tree's nodes and
+the signed heads) is insert-only: the database refuses UPDATE and DELETE on it, and on
+PostgreSQL TRUNCATE too (see ``ledger/ddl.py`` and ``ledger/sql/``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
+    SmallInteger,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -169,3 +172,32 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger, default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class TreeNode(Base):
+    """A complete subtree of the RFC 6962 Merkle tree over the sealed entries
+    (``ledger.merkle``): the root of leaves ``[idx * 2**level, (idx + 1) * 2**level)``. Made
+    once, by the seal that appends its last leaf; never changed."""
+
+    __tablename__ = "ledger_tree_nodes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class SignedHead(Base):
+    """A head the ledger signed (``ledger.heads``): kept so that ``verify`` can tell where a
+    rewritten log first departs from what was signed. The signature is what makes it
+    trustworthy, not the table: a row nobody could sign is simply ignored."""
+
+    __tablename__ = "ledger_signed_heads"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, index=True)
+    root_hash: Mapped[str] = mapped_column(String(64))
+    entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    at: Mapped[str] = mapped_column(String(40))
+    key_id: Mapped[str] = mapped_column(String(64))
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(200))

@@ -114,7 +114,13 @@ def timestamp_text(moment: datetime | None) -> str | None:
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    m = moment.astimezone(UTC)
+    if m.year < 1000:  # strftime's %Y does not pad: keep its text exactly
+        return m.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # The same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), three times as fast (verify
+    # formats every entry's moment).
+    return (f"{m.year}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:"
+            f"{m.second:02d}.{m.microsecond:06d}Z")
 
 
 def as_utc(moment: datetime | None) -> datetime | None:
@@ -160,11 +166,17 @@ def request_fingerprint(
 
 def content_hash(entry: dict, postings) -> str:
     """The hash of everything an entry records, postings included, as stored."""
+    return _digest(content_document(entry, postings))
+
+
+def content_document(entry: dict, postings) -> dict:
+    """What ``content_hash`` hashes: SHA-256 of its JSON with sorted keys, no spaces, UTF-8
+    (``scripts/verify-statement`` recomputes it from a statement's proof)."""
     document = {name: entry.get(name) for name in CONTENT_FIELDS}
     document["created_at"] = timestamp_text(entry.get("created_at"))
     document["expires_at"] = timestamp_text(entry.get("expires_at"))
     document["postings"] = sorted([p.account, p.unit, p.amount] for p in postings)
-    return _digest(document)
+    return document
 
 
 CONTENT_FIELDS = (

@@ -145,10 +145,9 @@ class TestDatabase:
             return f"sqlite:///{path}"
         engine = self.engine(self.urls["scratch"])
         with engine.begin() as connection:
-            # TRUNCATE is not an UPDATE or DELETE: the append-only triggers let it through,
-            # which is what a test reset needs and what no request can issue. The audit log
-            # refuses TRUNCATE too: a reset runs as a replica, where no ordinary trigger fires
-            # (only a superuser may, as the test server's user is).
+            # History refuses TRUNCATE (ledger.ddl.HISTORY_TABLES, the audit log): a test reset
+            # runs as a replica, where no ordinary trigger fires (only a superuser may, as the
+            # test server's user is).
             connection.execute(text("SET LOCAL session_replication_role = replica"))
             connection.execute(text(
                 "TRUNCATE " + ", ".join(f'"{table}"' for table in self.tables)

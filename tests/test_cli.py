@@ -214,8 +214,13 @@ def test_ledger_export_csv_writes_the_journal_to_a_file(app, cli, world, tmp_pat
     assert result.exit_code == 0, result.output
     with output.open(encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
+    # The last line is the signed head, as a comment (issue 14).
+    assert rows[-1]["entry_id"].startswith("# signed head: {")
+    rows = rows[:-1]
     assert list(rows[0]) == ["entry_id", "created_at", "kind", "status", "reference", "memo",
-                             "account", "unit", "amount", "posted_after"]
+                             "account", "unit", "amount", "posted_after", "hash", "chain_seq",
+                             "chain_link"]
+    assert all(row["chain_seq"] and len(row["chain_link"]) == 64 for row in rows)
     entries = defaultdict(list)
     for row in rows:
         entries[int(row["entry_id"])].append(row)
@@ -234,7 +239,8 @@ def test_ledger_export_writes_to_stdout_without_output(app, cli, world):
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[0].startswith("entry_id,created_at,kind")
-    assert len(lines) == 1 + 4  # the world's funding: four postings
+    assert len(lines) == 1 + 4 + 1  # the world's funding: four postings; the signed head
+    assert lines[-1].startswith("# signed head: {")
 
 
 def test_ledger_export_refuses_an_unknown_format(cli):

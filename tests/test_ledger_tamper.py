@@ -438,6 +438,8 @@ def test_deleting_a_chain_link_is_detected(template):
         assert [(problem.entry_id, problem.what) for problem in report.problems] == [
             (4, "chain link 3 is missing"),
             (4, "hash chain broken"),
+            (None, "the Merkle tree's stored nodes do not fold to the root of the sealed "
+                   "entries"),
             (None, "8 entries but 7 sealed and 0 queued"),
         ]
 

@@ -46,6 +46,18 @@ RELEASED = {
         "856b344a02acdb2caf7308d09c6e0cd6e13075b1840e03b4646369e5f2d8980d",
     "ledger/sql/ledger_seal.v1.sql":
         "8da88085af0de34aae4f6b2a65e6a2e1821e1f5af1170ebd43a35f2109beec21",
+    "ledger/sql/ledger_account_fixed.v1.sql":
+        "3547ef6cc411c96978b5d88ab47b55cf8bfc26da18003301bfdb84c83c1419d0",
+    "ledger/sql/ledger_account_fixed_trigger.v1.sql":
+        "469a236fe4c1f521c032739adc52d8f5650fdc747adbcd13a966195f4b1e9aed",
+    "ledger/sql/ledger_fixed_after_creation.v1.sql":
+        "30f51f0583fb7e156d6f6d13cdd435e0e939390893e836c1888f656389faf796",
+    "ledger/sql/ledger_guard_history.v1.sql":
+        "f74e9d2a008493318921bb211a407a90b320c153bf683c6804c09b1a5bede6a0",
+    "ledger/sql/ledger_history_sqlite.v1.sql":
+        "9f569a349456a58529b805857808cd3b9e7c4fcb720ede41b62477162eb2ddf9",
+    "ledger/sql/ledger_seal.v2.sql":
+        "7b7232d11a8bc935de5b4d3c13f8d2160f88efdc5cdd7877731b2cebefe0528e",
     "merchants/sql/merchants_redeem_voucher.v1.sql":
         "4dd1c3a2cbcc71cf45e3a4284d4b61923584315a65546fe894cc210535139bbe",
     "volunteers/sql/audit_append_only.v1.sql":

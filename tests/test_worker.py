@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 import jobs
 import ledger
 from jobs import catalogue
-from ledger import Posting
+from ledger import Posting, heads
 from ledger.models import UnsealedEntry
 from merchants.models import Voucher
 from reports import reports
@@ -38,7 +38,14 @@ from volunteers import users
 
 HOLD_POINTS = 7
 LOOP_DEADLINE_SECONDS = 60
-JOB_NAMES = ["escalate_reports", "expire_vouchers", "expire_holds", "seal"]
+JOB_NAMES = ["escalate_reports", "expire_vouchers", "expire_holds", "seal", "publish_head"]
+
+
+@pytest.fixture(autouse=True)
+def heads_dir(make_app, tmp_path):
+    """The signed heads the worker publishes go to this test's own directory."""
+    make_app(JINDOU_LEDGER_HEADS_DIR=str(tmp_path / "heads"))
+    return tmp_path / "heads"
 
 
 @pytest.fixture
@@ -184,10 +191,12 @@ def test_once_skips_jobs_not_yet_due_and_all_runs_them_anyway(app, world, cli, c
     assert unsealed(app) == 1
     forced = worker(cli, "--once", "--all")
     assert forced.exit_code == 0, forced.output
+    sealed_size = in_app(app, lambda session: heads.tree_size(session))
     assert lines(forced) == {"escalate_reports": "escalated 0 reports",
                              "expire_vouchers": "expired 0 vouchers",
                              "expire_holds": "expired 0 holds",
-                             "seal": "sealed 1 entries"}
+                             "seal": "sealed 1 entries",
+                             "publish_head": f"published the head of {sealed_size} entries"}
     assert unsealed(app) == 0
 
 
@@ -221,10 +230,11 @@ def test_a_failing_job_makes_the_exit_code_non_zero_and_the_others_still_run(
 def test_each_jobs_interval_comes_from_the_environment(make_app, monkeypatch):
     monkeypatch.setenv("JINDOU_JOB_SEAL_SECONDS", "3600")
     monkeypatch.setenv("JINDOU_JOB_EXPIRE_HOLDS_SECONDS", "0")
+    monkeypatch.setenv("JINDOU_JOB_PUBLISH_HEAD_SECONDS", "0")
     app = make_app(fresh=True)
     intervals = jobs.intervals(app.config, catalogue.JOBS)
     assert intervals == {"escalate_reports": 300, "expire_vouchers": 600, "expire_holds": 0,
-                         "seal": 3600}
+                         "seal": 3600, "publish_head": 0}
     start = datetime.now(UTC)
 
     def statuses(moment):
@@ -232,14 +242,14 @@ def test_each_jobs_interval_comes_from_the_environment(make_app, monkeypatch):
                 for outcome in jobs.run_once(sessions(app), intervals, moment=moment)}
 
     assert statuses(start) == {"escalate_reports": "done", "expire_vouchers": "done",
-                               "expire_holds": "off", "seal": "done"}
+                               "expire_holds": "off", "seal": "done", "publish_head": "off"}
     # Half an hour on: the 5- and 10-minute jobs are due again, sealing (hourly) is not.
     assert statuses(start + timedelta(minutes=30)) == {
         "escalate_reports": "done", "expire_vouchers": "done", "expire_holds": "off",
-        "seal": "skipped"}
+        "seal": "skipped", "publish_head": "off"}
     assert statuses(start + timedelta(minutes=60)) == {
         "escalate_reports": "done", "expire_vouchers": "done", "expire_holds": "off",
-        "seal": "done"}
+        "seal": "done", "publish_head": "off"}
     claimed = in_app(app, lambda session: session.get(jobs.JobRun, "expire_holds").claimed_at)
     assert claimed is None
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ledger.db import Base, UtcDateTime
 
 AREA_LEVELS = ("root", "district", "street", "community", "grid", "courtyard")
-ROLES = ("volunteer", "organiser", "reviewer", "merchant", "admin")
+ROLES = ("volunteer", "organiser", "reviewer", "merchant", "admin", "auditor")
 STAFF_ROLES = ("organiser", "reviewer", "merchant", "admin")
 
 
@@ -114,7 +114,8 @@ class RoleGrant(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "role", "area_id", name="uq_role_grants_user_role_area"),
         CheckConstraint(
-            "role IN ('volunteer', 'organiser', 'reviewer', 'merchant', 'admin')", name="role"
+            "role IN ('volunteer', 'organiser', 'reviewer', 'merchant', 'admin', 'auditor')",
+            name="role"
         ),
     )
 

@@ -9,7 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
-                "JINDOU_CHECKIN_KEY": "checkin_key"}
+                "JINDOU_CHECKIN_KEY": "checkin_key",
+                "JINDOU_LEDGER_SIGNING_KEY": "ledger_signing_key"}
 
 
 def instance_path() -> Path:
@@ -41,6 +42,11 @@ def from_environment(instance: Path) -> dict:
         "SECRET_KEY": os.environ.get("JINDOU_SECRET_KEY"),
         "JINDOU_VOUCHER_KEY": os.environ.get("JINDOU_VOUCHER_KEY"),
         "JINDOU_CHECKIN_KEY": os.environ.get("JINDOU_CHECKIN_KEY"),
+        # The Ed25519 seed (64 hex digits) that signs the ledger's heads: never in the database.
+        "JINDOU_LEDGER_SIGNING_KEY": os.environ.get("JINDOU_LEDGER_SIGNING_KEY"),
+        "JINDOU_LEDGER_HEADS_DIR": os.environ.get("JINDOU_LEDGER_HEADS_DIR")
+        or str(instance / "ledger-heads"),
+        "JINDOU_LEDGER_HEADS_COPY_TO": os.environ.get("JINDOU_LEDGER_HEADS_COPY_TO"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),

@@ -23,6 +23,7 @@ def register(api) -> list:
         settlements,
         teams,
         tokens,
+        trust,
         vouchers,
         wishes,
     )
@@ -30,7 +31,7 @@ def register(api) -> list:
     blueprints = [module.blp for module in (
         auth, me, tokens, programmes, accounts, reports, activities, wishes, teams, merchants,
         vouchers, counter, settlements, payments, rankings, audit, organisation, imports,
-        merchant_team)]
+        merchant_team, trust)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+from flask import jsonify
 from flask_smorest import Blueprint
 
 import ledger
@@ -7,10 +8,16 @@ from volunteers import access
 from volunteers.errors import Forbidden
 from volunteers.statements import readable_account
 
+from .. import trust
 from ..auth import actor_required, current_actor
 from ..extensions import db
-from .schemas.common import PageArgsSchema
-from .schemas.ledger import AccountSchema, EntryArgsSchema, EntryPageSchema, StatementSchema
+from .schemas.ledger import (
+    AccountSchema,
+    EntryArgsSchema,
+    EntryPageSchema,
+    StatementArgsSchema,
+    StatementSchema,
+)
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Accounts and the journal")
 
@@ -25,15 +32,23 @@ def get_account(account_code):
 
 @blp.route("/accounts/<path:account_code>/statement", methods=["GET"])
 @actor_required()
-@blp.arguments(PageArgsSchema, location="query")
+@blp.arguments(StatementArgsSchema, location="query")
 @blp.response(200, StatementSchema)
 def statement(args, account_code):
-    """An account's postings, newest first, with the running posted balance."""
+    """An account's postings, newest first, with the running posted balance. With
+    `proof=true`: a `proof` (the ledger's signed head, and per entry its content and RFC 6962
+    inclusion proof) and a `signature` over the whole statement, to keep and check offline
+    with `scripts/verify-statement`."""
     account = readable_account(db.session, current_actor(), account_code)
     lines = ledger.statement(db.session, account.code, before_posting_id=args.get("before"),
                              page_size=args["limit"])
     next_before = lines[-1].posting_id if len(lines) == args["limit"] else None
-    return {"account": account, "items": lines, "next_before": next_before}
+    answer = {"account": account, "items": lines, "next_before": next_before}
+    if args["proof"]:
+        return jsonify(trust.proven_statement(StatementSchema().dump(answer),
+                                              [line.entry_id for line in lines],
+                                              args.get("tree_size")))
+    return answer
 
 
 @blp.route("/ledger/entries", methods=["GET"])

@@ -12,8 +12,10 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import sessionmaker
 
 import jobs
+import jobs.heads
 from jobs import catalogue
 
+from .. import trust
 from ..extensions import db
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -41,6 +43,8 @@ def worker(once, everything):
     except jobs.BadSetting as error:
         raise click.ClickException(str(error)) from error
     sessions = worker_sessions(db.engine)
+    jobs.heads.configure(jobs.heads.Publishing(
+        trust.signer(), trust.heads_dir(), current_app.config.get("JINDOU_LEDGER_HEADS_COPY_TO")))
     if once:
         outcomes = jobs.run_once(sessions, intervals, everything=everything)
         for outcome in outcomes:

@@ -3,7 +3,17 @@ desk and any account's statement."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -15,7 +25,8 @@ from volunteers.errors import DomainError, Unauthorized
 from volunteers.models import Area, Programme, User
 from volunteers.statements import readable_account, wallet_summary
 
-from .. import navigation, signin
+from .. import navigation, signin, trust
+from ..api.schemas.ledger import StatementSchema
 from ..auth import begin_session
 from ..extensions import db, limiter
 from ..messages import message_for
@@ -109,6 +120,32 @@ def wallet():
     next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
     return render_template("wallet.html", wallet=summary, lines=lines, next_before=next_before,
                            notes=hold_notes(lines))
+
+
+@bp.route("/wallet/proof")
+@bp.route("/wallet/proof.<any(json):extension>")
+@login_required
+def wallet_proof(extension=None):
+    """The newest page of my statement with its proofs, printable; ``.json`` is the file to
+    keep and check offline with ``scripts/verify-statement`` (the same as the API's
+    ``/accounts/{code}/statement?proof=true``)."""
+    summary = wallet_summary(db.session, current_user)
+    if summary is None:
+        return redirect(url_for("pages.volunteers.wallet"))
+    account = ledger.get_account(db.session, current_user.wallet_code)
+    lines = ledger.statement(db.session, account.code, page_size=STATEMENT_PAGE_SIZE)
+    next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
+    proven = trust.proven_statement(
+        StatementSchema().dump({"account": account, "items": lines, "next_before": next_before}),
+        [line.entry_id for line in lines])
+    if extension == "json":
+        response = jsonify(proven)
+        response.headers["Content-Disposition"] = (
+            f"attachment; filename=statement-{account.code.replace(':', '-')}.json")
+        return response
+    proofs = {entry["entry_id"]: entry for entry in proven["proof"]["entries"]}
+    return render_template("wallet_proof.html", lines=lines, proofs=proofs,
+                           head=proven["proof"]["head"], account=account)
 
 
 @bp.route("/admin", methods=["GET"])

@@ -34,6 +34,15 @@ class StatementSchema(Schema):
     next_before = Integer(bits=64, allow_none=True)
 
 
+class StatementArgsSchema(PageArgsSchema):
+    proof = fields.Boolean(load_default=False, metadata={
+        "description": "true: each entry's RFC 6962 inclusion proof to a signed head, and the "
+                       "statement signed (check it offline: scripts/verify-statement)"})
+    tree_size = fields.Integer(validate=validate.Range(min=0, max=2**62), metadata={
+        "description": "with proof=true: prove under the tree of this many entries (a head "
+                       "you keep) instead of the tree now"})
+
+
 class EntryArgsSchema(PageArgsSchema):
     account = fields.String(validate=validate.Length(min=1, max=120))
     kind = fields.String(validate=validate.Length(min=1, max=40))
