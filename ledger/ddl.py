@@ -24,7 +24,7 @@ POSTGRES_CURRENT = (
     ("ledger_latest_standing_credit", 1),
     ("ledger_post", 3),
     ("ledger_post_many", 2),
-    ("ledger_pay_out", 3),
+    ("ledger_pay_out", 4),
 )
 SQLITE_CURRENT = (("ledger_append_only_sqlite", 1),)
 
