@@ -26,6 +26,7 @@ ENTRY_KINDS = {
     "expiry": _l("Points expired"),
     "reversal": _l("Correction"),
     "ranking_bonus": _l("Year-end bonus"),
+    "ranking_bonus_reserve": _l("Year-end bonuses reserved"),
     "daily_checkin": _l("Daily check-in"),
 }
 

@@ -81,6 +81,20 @@ class RowSchema(Schema):
     bonus_fen = fields.Integer()
 
 
+class CreditingSchema(Schema):
+    """How far the worker has credited a published ranking's bonuses."""
+
+    status = fields.String(metadata={"description": "being_paid or paid"})
+    reserved_fen = fields.Integer()
+    credited_fen = fields.Integer()
+    bonus_count = fields.Integer()
+    credited_count = fields.Integer()
+    credited_through = fields.Integer(metadata={"description": "the last position credited"})
+    last_position = fields.Integer()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
 class RankingSchema(Schema):
     programme = fields.String()
     year = fields.Integer()
@@ -90,7 +104,9 @@ class RankingSchema(Schema):
     eligible_count = fields.Integer()
     ranked_count = fields.Integer()
     bonus_total_fen = fields.Integer()
-    bonus_entry_count = fields.Integer(allow_none=True)
+    bonus_entry_count = fields.Integer(allow_none=True, metadata={
+        "description": "entries the publication posted: 1 (the bonus reservation) or 0"})
+    crediting = fields.Nested(CreditingSchema, allow_none=True)
     tiers = fields.List(fields.Nested(TierSummarySchema))
     rows = fields.List(fields.Nested(RowSchema))
     rows_offset = fields.Integer()
