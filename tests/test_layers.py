@@ -22,6 +22,7 @@ FLOORS = {
     "merchants": 3,
     "payments": 3,
     "jobs": 4,
+    "payouts": 4,
     "web": 5,
 }
 DOMAIN_PACKAGES = tuple(package for package in FLOORS if package != "web")

@@ -8,7 +8,8 @@ import secrets
 from pathlib import Path
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
-                "JINDOU_CHECKIN_KEY": "checkin_key"}
+                "JINDOU_CHECKIN_KEY": "checkin_key",
+                "JINDOU_PAYMENT_DETAILS_KEY": "payment_details_key"}
 
 
 def instance_path() -> Path:
@@ -40,6 +41,7 @@ def from_environment(instance: Path) -> dict:
         "SECRET_KEY": os.environ.get("JINDOU_SECRET_KEY"),
         "JINDOU_VOUCHER_KEY": os.environ.get("JINDOU_VOUCHER_KEY"),
         "JINDOU_CHECKIN_KEY": os.environ.get("JINDOU_CHECKIN_KEY"),
+        "JINDOU_PAYMENT_DETAILS_KEY": os.environ.get("JINDOU_PAYMENT_DETAILS_KEY"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),

@@ -1,5 +1,6 @@
 """money that reaches people: ledger_pay_out version 4 (one lock order: accounts in id order,
-as ledger_post takes them), and the year-end bonus crediting after publication
+as ledger_post takes them), the year-end bonus crediting after publication,
+and payout runs (payment details, owed items, runs, lines)
 
 Revision ID: 0015
 Revises: 0013
@@ -56,7 +57,120 @@ def upgrade():
     """)
 
 
+    # Payout runs: payees' payment details, owed items, runs and their lines.
+    op.create_table('payment_details',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('owner_type', sa.String(length=16), nullable=False),
+    sa.Column('owner_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('sealed', sa.Text(), nullable=False),
+    sa.Column('masked_name', sa.String(length=60), nullable=False),
+    sa.Column('masked_account', sa.String(length=60), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.Column('replaced_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("channel IN ('alipay', 'wechat', 'bank')", name=op.f('ck_payment_details_channel')),
+    sa.CheckConstraint("owner_type IN ('volunteer', 'merchant')", name=op.f('ck_payment_details_owner_type')),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_payment_details_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_details'))
+    )
+    with op.batch_alter_table('payment_details', schema=None) as batch_op:
+        batch_op.create_index('ix_payment_details_owner', ['owner_type', 'owner_id'], unique=False)
+
+    op.create_table('payout_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('kinds', sa.JSON(), nullable=False),
+    sa.Column('up_to', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('line_count', sa.Integer(), nullable=False),
+    sa.Column('total_fen', sa.BigInteger(), nullable=False),
+    sa.Column('prepared_by_id', sa.Integer(), nullable=False),
+    sa.Column('prepared_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('approved_by_id', sa.Integer(), nullable=True),
+    sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("status IN ('prepared', 'approved', 'closed')", name=op.f('ck_payout_runs_status')),
+    sa.ForeignKeyConstraint(['approved_by_id'], ['users.id'], name=op.f('fk_payout_runs_approved_by_id_users')),
+    sa.ForeignKeyConstraint(['prepared_by_id'], ['users.id'], name=op.f('fk_payout_runs_prepared_by_id_users')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_payout_runs_programme_id_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_runs'))
+    )
+    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payout_runs_programme_id'), ['programme_id'], unique=False)
+
+    op.create_table('payout_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('source', sa.String(length=60), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('payee_type', sa.String(length=16), nullable=False),
+    sa.Column('payee_id', sa.Integer(), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('memo', sa.String(length=120), nullable=False),
+    sa.Column('owed_since', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('paid_entry_id', sa.BigInteger(), nullable=True),
+    sa.Column('paid_reference', sa.String(length=120), nullable=True),
+    sa.Column('paid_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_failure', sa.String(length=200), nullable=True),
+    sa.CheckConstraint("kind IN ('cash_out', 'bonus', 'settlement')", name=op.f('ck_payout_items_kind')),
+    sa.CheckConstraint("status IN ('owed', 'in_run', 'paid')", name=op.f('ck_payout_items_status')),
+    sa.CheckConstraint('amount_fen > 0', name=op.f('ck_payout_items_amount_positive')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_payout_items_programme_id_programmes')),
+    sa.ForeignKeyConstraint(['run_id'], ['payout_runs.id'], name=op.f('fk_payout_items_run_id_payout_runs')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_items')),
+    sa.UniqueConstraint('source', name='uq_payout_items_source')
+    )
+    with op.batch_alter_table('payout_items', schema=None) as batch_op:
+        batch_op.create_index('ix_payout_items_payee', ['payee_type', 'payee_id'], unique=False)
+        batch_op.create_index('ix_payout_items_programme_status', ['programme_id', 'status'], unique=False)
+
+    op.create_table('payout_run_lines',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('details_id', sa.Integer(), nullable=False),
+    sa.Column('channel', sa.String(length=8), nullable=False),
+    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=8), nullable=False),
+    sa.Column('reference', sa.String(length=120), nullable=True),
+    sa.Column('reason', sa.String(length=200), nullable=True),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('settled_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'paid', 'failed')", name=op.f('ck_payout_run_lines_status')),
+    sa.ForeignKeyConstraint(['details_id'], ['payment_details.id'], name=op.f('fk_payout_run_lines_details_id_payment_details')),
+    sa.ForeignKeyConstraint(['item_id'], ['payout_items.id'], name=op.f('fk_payout_run_lines_item_id_payout_items')),
+    sa.ForeignKeyConstraint(['run_id'], ['payout_runs.id'], name=op.f('fk_payout_run_lines_run_id_payout_runs')),
+    sa.ForeignKeyConstraint(['settled_by_id'], ['users.id'], name=op.f('fk_payout_run_lines_settled_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payout_run_lines')),
+    sa.UniqueConstraint('run_id', 'item_id', name='uq_payout_run_lines_run_item')
+    )
+    with op.batch_alter_table('payout_run_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payout_run_lines_item_id'), ['item_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payout_run_lines_run_id'), ['run_id'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('payout_run_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payout_run_lines_run_id'))
+        batch_op.drop_index(batch_op.f('ix_payout_run_lines_item_id'))
+
+    op.drop_table('payout_run_lines')
+    with op.batch_alter_table('payout_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_payout_items_programme_status')
+        batch_op.drop_index('ix_payout_items_payee')
+
+    op.drop_table('payout_items')
+    with op.batch_alter_table('payout_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payout_runs_programme_id'))
+
+    op.drop_table('payout_runs')
+    with op.batch_alter_table('payment_details', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_details_owner')
+
+    op.drop_table('payment_details')
     op.drop_table('ranking_bonus_crediting')
     if op.get_bind().dialect.name == 'postgresql':
         sql_files.execute(op.get_bind(), 'ledger_pay_out', 3)

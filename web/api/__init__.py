@@ -12,6 +12,7 @@ def register(api) -> list:
         me,
         merchants,
         payments,
+        payouts,
         programmes,
         rankings,
         reports,
@@ -23,7 +24,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, rankings)]
+        vouchers, settlements, payments, payouts, rankings)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints
