@@ -214,3 +214,42 @@ def test_payment_details_are_checked_and_kept_encrypted(app, api, world):
         ("bank", False), ("alipay", True)]
     assert all("13800005678" not in sealed and "6222" not in sealed for _, sealed, _ in rows)
     assert shown["account"] == "138****5678"
+
+
+def test_the_command_line_prepares_approves_exports_and_imports(app, api, owed, tmp_path):
+    details(api, "rider", channel="bank", account="6222021234567890123", bank_name="工商银行")
+    runner = app.test_cli_runner()
+    prepared = runner.invoke(args=["payouts", "prepare", "--programme", "fengxingxia",
+                                   "--kinds", "cash_out,bonus", "--as", "root_admin"])
+    assert prepared.exit_code == 0, prepared.output
+    run_id = int(prepared.output.split()[1])
+    assert "2 lines" in prepared.output and "channels bank" in prepared.output
+    own = runner.invoke(args=["payouts", "approve", "--run", str(run_id), "--as", "root_admin"])
+    assert own.exit_code == 1 and "own_run" in own.output
+    assert runner.invoke(args=["payouts", "approve", "--run", str(run_id),
+                               "--as", "second_admin"]).exit_code == 0
+    sheet = tmp_path / "run.xlsx"
+    exported = runner.invoke(args=["payouts", "export", "--run", str(run_id),
+                                   "--channel", "bank",
+                                   "--format", "xlsx", "--output", str(sheet),
+                                   "--as", "root_admin"])
+    assert exported.exit_code == 0, exported.output
+    from openpyxl import Workbook, load_workbook
+
+    rows = [list(row) for row in load_workbook(sheet).active.iter_rows(values_only=True)]
+    assert rows[3] == ["序号", "收款人姓名", "收款账号", "开户行", "金额（元）", "用途",
+                       "业务参考号"]
+    assert {row[2] for row in rows[4:]} == {"6222021234567890123"}
+    assert sum(round(float(row[4]) * 100) for row in rows[4:]) == (
+        owed.ids["cash_out_fen"] + 50_000)
+    book = Workbook()
+    book.active.append(["业务参考号", "金额（元）", "状态", "银行流水号", "失败原因"])
+    for row in rows[4:]:
+        book.active.append([row[6], row[4], "成功", f"BANK-{row[0]}", None])
+    results = tmp_path / "results.xlsx"
+    book.save(results)
+    imported = runner.invoke(args=["payouts", "import-results", "--run", str(run_id),
+                                   "--file", str(results), "--as", "second_admin"])
+    assert imported.exit_code == 0, imported.output
+    assert "closed" in imported.output
+    assert balance(app, f"volunteer:{owed.ids['rider']}:cash") == 0

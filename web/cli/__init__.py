@@ -155,8 +155,9 @@ def escalate(max_reports):
 def register_commands(app) -> None:
     from .honours import ranking_cli
     from .merchants import merchants_cli, vouchers_cli
+    from .payouts import payouts_cli
     from .worker import worker
 
     for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
-                  ranking_cli, worker):
+                  ranking_cli, payouts_cli, worker):
         app.cli.add_command(group)
