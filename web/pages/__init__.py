@@ -19,12 +19,13 @@ def register(app) -> None:
         merchants,
         notifications,
         payments,
+        payouts,
         reports,
         volunteers,
     )
 
     if not bp._blueprints:
-        for module in (volunteers, reports, activities, merchants, payments, honours, dashboard,
-                       notifications):
+        for module in (volunteers, reports, activities, merchants, payments, payouts, honours,
+                       dashboard, notifications):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)
