@@ -13,6 +13,7 @@ from honours import demo as demo_honours
 from ledger import export as ledger_export
 from merchants import demo as merchants_demo
 from payments import demo as demo_payments
+from payouts import demo as demo_payouts
 from reports import demo as demo_reports
 from reports import reports
 from volunteers import demo, users
@@ -73,6 +74,7 @@ def load_demo():
     summary.accounts += merchants_demo.load(db.session)
     demo_payments.load(db.session)
     demo_honours.load(db.session)
+    demo_payouts.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
