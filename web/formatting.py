@@ -27,6 +27,9 @@ ENTRY_KINDS = {
     "reversal": _l("Correction"),
     "ranking_bonus": _l("Year-end bonus"),
     "ranking_bonus_reserve": _l("Year-end bonuses reserved"),
+    "bonus_paid": _l("Year-end bonus paid"),
+    "donation_release": _l("Cause release"),
+    "donation_return": _l("Returned to the budget"),
     "daily_checkin": _l("Daily check-in"),
 }
 

@@ -1,6 +1,7 @@
 """money that reaches people: ledger_pay_out version 4 (one lock order: accounts in id order,
 as ledger_post takes them), the year-end bonus crediting after publication,
-and payout runs (payment details, owed items, runs, lines)
+payout runs (payment details, owed items, runs, lines), and causes' beneficiaries and
+releases
 
 Revision ID: 0015
 Revises: 0013
@@ -151,8 +152,51 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_payout_run_lines_item_id'), ['item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payout_run_lines_run_id'), ['run_id'], unique=False)
 
+    # Donations that arrive: a cause's beneficiary, what was released and returned; releases.
+    op.create_table('cause_releases',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cause_id', sa.Integer(), nullable=False),
+    sa.Column('amount_points', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=False),
+    sa.Column('requested_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_by_id', sa.Integer(), nullable=True),
+    sa.Column('confirmed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('entry_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.CheckConstraint("status IN ('requested', 'confirmed')", name=op.f('ck_cause_releases_status')),
+    sa.CheckConstraint('amount_points > 0', name=op.f('ck_cause_releases_amount_positive')),
+    sa.ForeignKeyConstraint(['cause_id'], ['donation_causes.id'], name=op.f('fk_cause_releases_cause_id_donation_causes')),
+    sa.ForeignKeyConstraint(['confirmed_by_id'], ['users.id'], name=op.f('fk_cause_releases_confirmed_by_id_users')),
+    sa.ForeignKeyConstraint(['entry_id'], ['ledger_entries.id'], name=op.f('fk_cause_releases_entry_id_ledger_entries')),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['users.id'], name=op.f('fk_cause_releases_requested_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cause_releases'))
+    )
+    with op.batch_alter_table('cause_releases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cause_releases_cause_id'), ['cause_id'], unique=False)
+
+    with op.batch_alter_table('donation_causes', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('beneficiary_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('beneficiary_name', sa.String(length=120), nullable=True))
+        batch_op.add_column(sa.Column('released_points', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('returned_points', sa.Integer(), server_default='0', nullable=False))
+        batch_op.create_foreign_key(batch_op.f('fk_donation_causes_beneficiary_id_users'), 'users', ['beneficiary_id'], ['id'])
+        batch_op.create_check_constraint(op.f('ck_donation_causes_pool_accounted'),
+                                         'released_points + returned_points <= raised_points')
+
 
 def downgrade():
+    with op.batch_alter_table('donation_causes', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_donation_causes_pool_accounted'), type_='check')
+        batch_op.drop_constraint(batch_op.f('fk_donation_causes_beneficiary_id_users'), type_='foreignkey')
+        batch_op.drop_column('returned_points')
+        batch_op.drop_column('released_points')
+        batch_op.drop_column('beneficiary_name')
+        batch_op.drop_column('beneficiary_id')
+
+    with op.batch_alter_table('cause_releases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cause_releases_cause_id'))
+
+    op.drop_table('cause_releases')
     with op.batch_alter_table('payout_run_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payout_run_lines_run_id'))
         batch_op.drop_index(batch_op.f('ix_payout_run_lines_item_id'))
