@@ -27,6 +27,7 @@ import ledger
 from ledger import Entry, Posting, PostingRow
 from ledger.clock import now
 from ledger.db import UtcDateTime
+from volunteers import fund_sources
 from volunteers.models import Notification, Programme
 from volunteers.notifications import N_
 
@@ -75,14 +76,16 @@ def reserve(session: Session, actor_name: str, programme: Programme,
                         owner_type="programme", owner_id=programme.id)
     if snapshot.bonus_total_fen:
         try:
+            paying = fund_sources.choose(session, programme, snapshot.bonus_total_fen,
+                                         "ranking_bonus")
             result = ledger.post(
                 session, idempotency_key=f"{reference_of(snapshot)}:reserve", kind=RESERVE_KIND,
-                postings=[Posting(programme.account("fund"), -snapshot.bonus_total_fen, "CNY"),
+                postings=[Posting(paying, -snapshot.bonus_total_fen, "CNY"),
                           Posting(account, snapshot.bonus_total_fen, "CNY")],
                 reference=reference_of(snapshot), memo=f"{snapshot.year} 年度荣誉奖金（预留）",
                 actor=actor_name)
-        except ledger.InsufficientFunds as error:
-            available = ledger.balance(session, programme.account("fund")).available
+        except (ledger.InsufficientFunds, fund_sources.FundExhausted) as error:
+            available = fund_sources.best_available(session, programme, "ranking_bonus")
             raise InsufficientFundsForBonuses(
                 str(error), missing_fen=max(snapshot.bonus_total_fen - available, 1),
                 needed_fen=snapshot.bonus_total_fen, available_fen=available) from error

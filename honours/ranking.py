@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
 from ledger.clock import CHINA, now
-from volunteers import access
+from volunteers import access, fund_sources
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import STAFF_ROLES, Area, Programme, RoleGrant, User
 from volunteers.programmes import get_programme
@@ -452,7 +452,7 @@ def _insert_rows(session: Session, snapshot: RankingSnapshot, programme: Program
 
 
 def _require_fund(session: Session, programme: Programme, total_fen: int) -> None:
-    available = ledger.balance(session, programme.account("fund")).available
+    available = fund_sources.best_available(session, programme, "ranking_bonus")
     if total_fen > available:
         raise InsufficientFundsForBonuses(
             f"the fund holds {available} fen; the bonuses need {total_fen}",

@@ -1,7 +1,7 @@
 """money that reaches people: ledger_pay_out version 4 (one lock order: accounts in id order,
 as ledger_post takes them), the year-end bonus crediting after publication,
 payout runs (payment details, owed items, runs, lines), and causes' beneficiaries and
-releases
+releases, and fund sources
 
 Revision ID: 0015
 Revises: 0013
@@ -183,8 +183,32 @@ def upgrade():
         batch_op.create_check_constraint(op.f('ck_donation_causes_pool_accounted'),
                                          'released_points + returned_points <= raised_points')
 
+    # Several fund sources per programme.
+    op.create_table('fund_sources',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('programme_id', sa.Integer(), nullable=False),
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=120), nullable=False),
+    sa.Column('sponsor', sa.String(length=120), nullable=False),
+    sa.Column('earmarks', sa.JSON(), nullable=True),
+    sa.Column('ends_on', sa.Date(), nullable=True),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('created_by_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_fund_sources_created_by_id_users')),
+    sa.ForeignKeyConstraint(['programme_id'], ['programmes.id'], name=op.f('fk_fund_sources_programme_id_programmes')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fund_sources')),
+    sa.UniqueConstraint('programme_id', 'code', name='uq_fund_sources_code')
+    )
+    with op.batch_alter_table('fund_sources', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_fund_sources_programme_id'), ['programme_id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('fund_sources', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fund_sources_programme_id'))
+
+    op.drop_table('fund_sources')
     with op.batch_alter_table('donation_causes', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_donation_causes_pool_accounted'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_donation_causes_beneficiary_id_users'), type_='foreignkey')

@@ -9,6 +9,7 @@ def register(api) -> list:
         accounts,
         activities,
         auth,
+        funds,
         me,
         merchants,
         payments,
@@ -24,7 +25,7 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, settlements, payments, payouts, rankings)]
+        vouchers, settlements, payments, payouts, funds, rankings)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints
