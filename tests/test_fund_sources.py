@@ -87,3 +87,33 @@ def test_fund_exhausted_names_the_source_and_moves_nothing(app, api, world):
     assert (refused.status_code, refused.get_json()["code"]) == (409, "fund_exhausted")
     assert "programme:fengxingxia:fund:pingan" in refused.get_json()["message"]
     assert ledger_snapshot(app) == before
+
+
+def test_the_dashboard_exports_each_source(app, api, world):
+    from honours.ranking import china_year_now
+    from tests.test_pages import login
+
+    source(api, code="shezhi", name="社治激励资金", sponsor="新都区委社会工作部")
+    fund(api, 3_000, "shezhi", key="f9")
+    client = app.test_client()
+    login(client, "root_admin")
+    response = client.get(f"/dashboard/fengxingxia/{china_year_now()}/fund_sources.csv")
+    assert response.status_code == 200
+    text = response.get_data().decode("utf-8-sig")
+    assert "社治激励资金 (shezhi),3000,0,3000" in text.replace("\r", "")
+
+
+def test_the_admin_page_lists_sources_and_adds_one(app, world):
+    from tests.test_pages import login, post_form, text_of
+
+    client = app.test_client()
+    login(client, "root_admin")
+    assert 'data-test="fund-sources-link"' in text_of(client.get("/admin"))
+    page = "/admin/fund-sources/fengxingxia"
+    added = post_form(client, page, page, {
+        "code": "jianyi", "name": "见义勇为基金", "sponsor": "新都区见义勇为协会",
+        "earmarks": ["ranking_bonus"], "priority": "1"}, follow_redirects=True)
+    html = text_of(added)
+    assert 'data-code="jianyi"' in html and "见义勇为基金" in html
+    assert 'data-code="general"' in html
+    assert client.get("/admin/fund-sources/nowhere").status_code == 404

@@ -15,6 +15,7 @@ def register(app) -> None:
     from . import (
         activities,
         dashboard,
+        funds,
         honours,
         merchants,
         notifications,
@@ -25,7 +26,7 @@ def register(app) -> None:
     )
 
     if not bp._blueprints:
-        for module in (volunteers, reports, activities, merchants, payments, payouts, honours,
-                       dashboard, notifications):
+        for module in (volunteers, reports, activities, merchants, payments, payouts, funds,
+                       honours, dashboard, notifications):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)
