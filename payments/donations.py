@@ -212,6 +212,11 @@ def confirm_release(session: Session, actor: User, cause_id: int) -> CauseReleas
     return found
 
 
+def pending_release(session: Session, cause: DonationCause) -> CauseRelease | None:
+    """The release of the cause waiting for confirmation, if any."""
+    return _pending_release(session, cause)
+
+
 def releases_of(session: Session, cause: DonationCause) -> list[CauseRelease]:
     return list(session.scalars(select(CauseRelease).where(CauseRelease.cause_id == cause.id)
                                 .order_by(CauseRelease.id)))

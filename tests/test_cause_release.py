@@ -81,3 +81,22 @@ def test_closing_a_cause_returns_the_rest_of_its_pool_to_the_budget(app, api, wo
     assert (closed["status"], closed["returned_points"], closed["pool_points"]) == (
         "closed", 25, 0)
     assert available(app, BUDGET) == budget + 25
+
+
+def test_organisers_release_and_confirm_from_the_cause_page(app, api, world):
+    from tests.test_pages import login, post_form, text_of
+
+    give_points(app, world, "rider", 30)
+    beneficiary = resident(app, world)
+    cause = publish_cause(api, target_points=100, beneficiary_id=beneficiary)
+    donate(api, cause["id"], 15)
+    page = f"/causes/{cause['id']}"
+    asker, confirmer = app.test_client(), app.test_client()
+    login(asker, "xindu_admin")
+    login(confirmer, "root_admin")
+    asked = text_of(post_form(asker, page, page + "/release", {}, follow_redirects=True))
+    assert 'data-test="confirm-release"' not in asked  # not for the one who asked
+    done = text_of(post_form(confirmer, page, page + "/release/confirm", {},
+                             follow_redirects=True))
+    assert 'data-test="released"' in done
+    assert available(app, f"volunteer:{beneficiary}:wallet") == 15
