@@ -185,6 +185,8 @@ class CardFundingSession(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     sponsor_name: Mapped[str] = mapped_column(String(120))
+    # The fund source the payment goes to (None: the programme's general fund).
+    fund_source: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(8))
     checkout_url: Mapped[str] = mapped_column(String(2000))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

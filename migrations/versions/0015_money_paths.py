@@ -203,8 +203,13 @@ def upgrade():
     with op.batch_alter_table('fund_sources', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fund_sources_programme_id'), ['programme_id'], unique=False)
 
+    with op.batch_alter_table('card_funding_sessions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('fund_source', sa.String(length=40), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table('card_funding_sessions', schema=None) as batch_op:
+        batch_op.drop_column('fund_source')
     with op.batch_alter_table('fund_sources', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fund_sources_programme_id'))
 

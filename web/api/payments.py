@@ -275,6 +275,6 @@ def start_card_funding(payload, code):
         return CardFundingSchema().dump(funding.start_card_funding(
             db.session, actor, stripe_settings(), code, payload["amount_fen"],
             payload.get("sponsor_name", ""), success_url=success_url, cancel_url=cancel_url,
-            request_key=idempotency_key(actor, purpose)))
+            request_key=idempotency_key(actor, purpose), fund_source=payload.get("fund_source")))
 
     return run_once(actor, purpose, payload, work, status=201)

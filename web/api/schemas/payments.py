@@ -133,6 +133,8 @@ class CardFundingRequestSchema(Schema):
     amount_fen = StrictInteger(required=True, validate=validate.Range(
         min=funding.MIN_CARD_FEN, max=funding.MAX_CARD_FEN))
     sponsor_name = fields.String(validate=validate.Length(max=funding.MAX_SPONSOR_LENGTH))
+    fund_source = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "the fund source the payment goes to (default: the general fund)"})
 
 
 class CardFundingSchema(Schema):
