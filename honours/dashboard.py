@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
+import ledger
 from ledger import Account, Entry, PostingRow
-from volunteers import access, areas
+from volunteers import access, areas, fund_sources
 from volunteers.errors import Invalid
 from volunteers.models import STAFF_ROLES, Area, Programme, User
 from volunteers.programmes import get_programme
@@ -131,6 +132,29 @@ def fund_flows(session: Session, programme: Programme, area: Area, year: int) ->
                   ("net_fen", "Net")], rows, chart=["in_fen", "out_fen"], unit="fen")
 
 
+def fund_sources_in_year(session: Session, programme: Programme, area: Area,
+                         year: int) -> Table:
+    """Each fund source of the programme (the general fund last): money in and out in the
+    year and its balance now, in fen."""
+    start, end = year_range(year)
+    named = [(s.account, f"{s.name} ({s.code})") for s in fund_sources.sources_of(
+        session, programme)] + [(programme.account("fund"), f"{programme.name} (general)")]
+    incoming = PostingRow.amount > 0
+    sums = {(code, flag): abs(int(total)) for code, flag, total in session.execute(
+        select(Account.code, incoming, func.sum(PostingRow.amount))
+        .select_from(PostingRow).join(Entry, Entry.id == PostingRow.entry_id)
+        .join(Account, Account.id == PostingRow.account_id)
+        .where(Account.code.in_([code for code, _ in named]), Entry.created_at >= start,
+               Entry.created_at < end, Entry.status == "posted")
+        .group_by(Account.code, incoming))}
+    balances = ledger.balances(session, [code for code, _ in named])
+    rows = [[label, sums.get((code, True), 0), sums.get((code, False), 0),
+             balances[code].posted] for code, label in named]
+    return Table("fund_sources", "Fund sources",
+                 [("source", "Fund source"), ("in_fen", "Money in"), ("out_fen", "Money out"),
+                  ("balance_fen", "Balance")], rows, chart=["in_fen", "out_fen"], unit="fen")
+
+
 def active_volunteers(session: Session, programme: Programme, area: Area, year: int) -> Table:
     """Volunteers of the area who earned points in the month."""
     kinds = ranking.current_config(session, programme)["counting_kinds"]
@@ -149,12 +173,12 @@ def active_volunteers(session: Session, programme: Programme, area: Area, year: 
 
 
 SECTIONS: list[Callable[[Session, Programme, Area, int], Table]] = [
-    points_flows, fund_flows, active_volunteers,
+    points_flows, fund_flows, fund_sources_in_year, active_volunteers,
 ]
 # Where a registered section stands, whichever package happens to be imported first.
 SECTION_PLACES = {name: place for place, name in enumerate((
-    "points_flows", "fund_flows", "active_volunteers", "reports_by_category", "reports_by_month",
-    "hours_by_month"))}
+    "points_flows", "fund_flows", "fund_sources_in_year", "active_volunteers",
+    "reports_by_category", "reports_by_month", "hours_by_month"))}
 
 
 def register_section(section: Callable[[Session, Programme, Area, int], Table]) -> None:

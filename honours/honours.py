@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from ledger.clock import now
 from volunteers import access, programmes
@@ -15,7 +15,7 @@ from volunteers.errors import Invalid, NotFound
 from volunteers.models import Award, User
 from volunteers.users import get_user
 
-from . import ranking
+from . import bonuses, ranking
 from .models import RankingRow, RankingSnapshot, SpecialHonour
 
 MAX_TITLE_LENGTH = 60
@@ -55,7 +55,8 @@ def preview_document(session: Session, computed: ranking.Ranking, *, limit: int 
                             "chain_hash": position.chain_hash},
         "config": computed.config, "eligible_count": computed.eligible_count,
         "ranked_count": computed.ranked_count, "bonus_total_fen": computed.bonus_total_fen,
-        "bonus_entry_count": None, "tiers": _summaries(computed.tier_summaries()),
+        "bonus_entry_count": None, "crediting": None,
+        "tiers": _summaries(computed.tier_summaries()),
         "rows": _rows(session, computed.config, computed.placements[:limit]), "rows_offset": 0,
         "published_at": None, "published_by": None,
     }
@@ -86,6 +87,7 @@ def snapshot_document(session: Session, snapshot: RankingSnapshot, *, offset: in
         "config": snapshot.config, "eligible_count": snapshot.eligible_count,
         "ranked_count": snapshot.ranked_count, "bonus_total_fen": snapshot.bonus_total_fen,
         "bonus_entry_count": snapshot.bonus_entry_count,
+        "crediting": bonuses.progress_document(bonuses.crediting_of(session, snapshot)),
         "tiers": _summaries(tier_summaries(session, snapshot)),
         "rows": _rows(session, snapshot.config, placements), "rows_offset": offset,
         "published_at": snapshot.published_at, "published_by": snapshot.published_by.username,
@@ -111,6 +113,7 @@ class Honour:
     eligible_count: int
     bonus_fen: int
     published_at: datetime
+    bonus_state: str | None = None  # paid, being_paid, or None without a bonus
 
 
 def honours_of(session: Session, volunteer_id: int) -> list[Honour]:
@@ -129,7 +132,9 @@ def _honour(row: RankingRow, snapshot: RankingSnapshot) -> Honour:
     return Honour(snapshot.id, snapshot.programme.code, snapshot.programme.name, snapshot.year,
                   row.volunteer_id, row.volunteer.display_name, row.tier, names.get(row.tier),
                   row.rank, row.position, row.points, snapshot.eligible_count, row.bonus_fen,
-                  snapshot.published_at)
+                  snapshot.published_at, bonuses.state_of_row(
+                      bonuses.crediting_of(object_session(snapshot), snapshot), row.position,
+                      row.bonus_fen))
 
 
 def certificate(session: Session, actor: User, snapshot_id: int, volunteer_id: int) -> Honour:

@@ -106,6 +106,34 @@ class RankingRow(Base):
         primaryjoin="foreign(RankingRow.volunteer_id) == User.id", lazy="joined")
 
 
+class BonusCrediting(Base):
+    """How far the year-end bonuses of one snapshot have been credited. Publishing reserves
+    the whole bonus total from the fund into ``programme:P:bonuses:YEAR`` (entry
+    ``reserve_entry_id``); the worker then credits the rows in position order, in batches,
+    each batch one transaction that pays its rows, tells them and moves ``credited_through``
+    (the last position done). A row is paid when its position is at most that."""
+
+    __tablename__ = "ranking_bonus_crediting"
+    __table_args__ = (
+        CheckConstraint("credited_fen >= 0 AND credited_fen <= reserved_fen",
+                        name="credited_within_reserved"),
+    )
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("ranking_snapshots.id"),
+                                             primary_key=True, autoincrement=False)
+    account: Mapped[str] = mapped_column(String(120))
+    reserved_fen: Mapped[int] = mapped_column(BigInteger)
+    reserve_entry_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The last position with a tier: crediting is done when credited_through reaches it.
+    last_position: Mapped[int] = mapped_column(Integer)
+    credited_through: Mapped[int] = mapped_column(Integer, default=0)
+    credited_count: Mapped[int] = mapped_column(Integer, default=0)
+    credited_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    bonus_count: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
 class SpecialHonour(Base):
     """A named honour for one deed (见义勇为, 救灾志愿 ...), given by an administrator with a
     reason; its points, if any, go through a manual award (maker-checker above the

@@ -7,8 +7,9 @@ cashing out never lowers a rank; a reversed reward does (the ledger books a reve
 the kind and year of the entry it reverses).
 
 Publishing writes an immutable snapshot: the configuration, the ledger position it read (the
-last entry id and the newest chain link) and every row; then it pays each tier's bonus from
-``programme:P:fund`` to ``volunteer:V:cash``, all or nothing. ``check`` recomputes a snapshot
+last entry id and the newest chain link) and every row, and reserves the whole bonus total
+from ``programme:P:fund`` into ``programme:P:bonuses:YEAR``, all or nothing; the worker then
+credits each bonus to ``volunteer:V:cash`` (``honours.bonuses``). ``check`` recomputes a snapshot
 from the journal itself, only up to that entry, and names every difference.
 """
 
@@ -35,14 +36,13 @@ from sqlalchemy.orm import Session, aliased
 import ledger
 from ledger import Account, AccountTotal, ChainLink, Entry, PostingRow
 from ledger.clock import CHINA, now
-from ledger.db import UtcDateTime
-from volunteers import access, audit
+from volunteers import access, audit, fund_sources
 from volunteers.errors import Conflict, Invalid, NotFound
-from volunteers.models import STAFF_ROLES, Area, Notification, Programme, RoleGrant, User
-from volunteers.notifications import N_
+from volunteers.models import STAFF_ROLES, Area, Programme, RoleGrant, User
 from volunteers.programmes import get_programme
 
-from . import tiers
+from . import bonuses, tiers
+from .bonuses import HONOUR_MESSAGE, HONOURS_LINK  # noqa: F401 (re-exported)
 from .errors import InsufficientFundsForBonuses
 from .models import RankingConfig, RankingRow, RankingSnapshot
 
@@ -396,10 +396,12 @@ Progress = Callable[[int, int], None]
 
 def publish(session: Session, actor: User, code: str, year: int,
             progress: Progress | None = None) -> RankingSnapshot:
-    """Rank, snapshot every row and pay every bonus, or refuse and write nothing. The rows
-    are ranked and written by the database in one INSERT ... SELECT (no million-row round
-    trip); the bonuses are one ``ledger.pay_out`` per tier. Flushes; the caller commits (and
-    on any refusal rolls back)."""
+    """Rank, snapshot every row and reserve the whole bonus total from the fund into the
+    year's bonus liability, or refuse and write nothing. The rows are ranked and written by
+    the database in one INSERT ... SELECT (no million-row round trip); the reservation is one
+    entry (``bonuses.reserve``). The individual credits and the notices follow after commit,
+    from the worker (``bonuses.credit_all``). Flushes; the caller commits (and on any
+    refusal rolls back)."""
     programme = get_programme(session, code)
     access.require(actor, RANKING_ROLES, programme.area)
     check_year(programme, year)
@@ -426,11 +428,17 @@ def publish(session: Session, actor: User, code: str, year: int,
     snapshot.bonus_total_fen = int(counted[2])
     _require_fund(session, programme, snapshot.bonus_total_fen)
     if progress:
-        progress(snapshot.eligible_count, snapshot.eligible_count + snapshot.ranked_count)
-    snapshot.bonus_entry_count = _pay_bonuses(session, actor, programme, snapshot, progress)
-    _notify_honoured(session, snapshot, programme)
+        progress(snapshot.eligible_count, snapshot.eligible_count + 1)
+    crediting = _reserve_bonuses(session, actor.username, programme, snapshot)
+    snapshot.bonus_entry_count = 1 if crediting.reserve_entry_id else 0
+    if progress:
+        progress(1, snapshot.eligible_count + 1)
     session.flush()
     return snapshot
+
+
+def _reserve_bonuses(session, actor_name, programme, snapshot):
+    return bonuses.reserve(session, actor_name, programme, snapshot)
 
 
 def _insert_rows(session: Session, snapshot: RankingSnapshot, programme: Programme, year: int,
@@ -449,81 +457,15 @@ def _insert_rows(session: Session, snapshot: RankingSnapshot, programme: Program
     raise Conflict("the ledger kept moving while the ranking was written; try again")
 
 
-HONOUR_MESSAGE = N_("You were named %(tier)s in the %(year)s ranking of %(programme)s.")
-HONOURS_LINK = "/honours/mine"
-
-
-def _notify_honoured(session: Session, snapshot: RankingSnapshot, programme: Programme) -> None:
-    """Tell every volunteer with a tier, in one INSERT ... SELECT from the snapshot's rows (a
-    million-row ranking must not build half a million objects)."""
-    names = [(rule["key"], rule["name"]) for rule in snapshot.config["tiers"]]
-    tier_name = case(*[(RankingRow.tier == key, literal(name)) for key, name in names],
-                     else_=literal(""))
-    postgres = session.get_bind().dialect.name == "postgresql"
-    build = func.json_build_object if postgres else func.json_object
-    params = build("tier", tier_name, "year", literal(snapshot.year),
-                   "programme", literal(programme.name))
-    rows = select(RankingRow.volunteer_id, literal(HONOUR_MESSAGE), params,
-                  literal(HONOURS_LINK), literal(f"ranking:{snapshot.id}"),
-                  literal(snapshot.published_at, UtcDateTime())).where(
-        RankingRow.snapshot_id == snapshot.id, RankingRow.tier.is_not(None))
-    session.execute(insert(Notification).from_select(
-        ["user_id", "message", "params", "link", "reference", "created_at"], rows))
-
-
 def _require_fund(session: Session, programme: Programme, total_fen: int) -> None:
-    available = ledger.balance(session, programme.account("fund")).available
+    available = fund_sources.best_available(session, programme, "ranking_bonus")
     if total_fen > available:
         raise InsufficientFundsForBonuses(
             f"the fund holds {available} fen; the bonuses need {total_fen}",
             missing_fen=total_fen - available, needed_fen=total_fen, available_fen=available)
 
 
-def cash_code(volunteer_id: int) -> str:
-    return f"volunteer:{volunteer_id}:cash"
-
-
-def _pay_bonuses(session: Session, actor: User, programme: Programme,
-                 snapshot: RankingSnapshot, progress) -> int:
-    """Each tier's bonus from ``programme:P:fund`` to every payee's ``volunteer:V:cash``
-    (opened when missing): one ``ledger.pay_out`` per tier, all or nothing with the rest of
-    the publication."""
-    entries = 0
-    payees_by_tier = _bonus_payees(session, snapshot)
-    for rule in snapshot.config["tiers"]:
-        payees = payees_by_tier.pop(rule["key"], None)
-        if not payees:
-            continue
-        payout = ledger.Payout(
-            source=programme.account("fund"), unit="CNY", kind="ranking_bonus",
-            key_prefix=f"ranking:{snapshot.id}:bonus:{rule['key']}",
-            reference=f"ranking:{snapshot.id}",
-            memo=f"{snapshot.year} 年度荣誉奖金 {rule['name']}", actor=actor.username,
-            payee_owner_type="volunteer")
-        try:
-            entries += len(ledger.pay_out(session, payout, payees))
-        except ledger.InsufficientFunds as error:
-            # The fund shrank since we looked: the caller rolls the whole publication back.
-            available = ledger.balance(session, programme.account("fund")).available
-            raise InsufficientFundsForBonuses(
-                str(error), missing_fen=max(snapshot.bonus_total_fen - available, 1)) from error
-        if progress:
-            progress(len(payees), snapshot.eligible_count + snapshot.ranked_count)
-    return entries
-
-
-def _bonus_payees(session: Session, snapshot: RankingSnapshot) -> dict[str, list[ledger.Payee]]:
-    """Every bonus of the snapshot by tier, in position order: one pass over its rows."""
-    payees: dict[str, list[ledger.Payee]] = {}
-    rows = session.execute(
-        select(RankingRow.tier, RankingRow.volunteer_id, RankingRow.bonus_fen)
-        .where(RankingRow.snapshot_id == snapshot.id, RankingRow.tier.is_not(None),
-               RankingRow.bonus_fen > 0)
-        .order_by(RankingRow.position), execution_options={"yield_per": FETCH_ROWS})
-    for tier, volunteer_id, bonus_fen in rows:
-        payees.setdefault(tier, []).append(
-            ledger.Payee(cash_code(volunteer_id), bonus_fen, volunteer_id))
-    return payees
+cash_code = bonuses.cash_code
 
 
 # --- reading and checking -----------------------------------------------------------------
@@ -601,6 +543,7 @@ def check(session: Session, code: str, year: int, progress: Progress | None = No
         theirs = expected[volunteer_id]
         differences.append(f"volunteer {volunteer_id}: missing from the snapshot "
                            f"(expected {theirs.points} points, tier {theirs.tier})")
+    differences.extend(bonuses.check_money(session, snapshot))
     if progress:
         progress(snapshot.eligible_count, snapshot.eligible_count)
     return differences

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 import ledger
+from honours import bonuses
 from merchants import vouchers
 from reports import reports
 
@@ -59,6 +60,13 @@ def expire_holds(session: Session) -> int:
             return total
 
 
+def credit_bonuses(session: Session) -> int:
+    """Year-end bonuses of published rankings credited and their volunteers told, batch by
+    batch, each batch committed (``honours.bonuses``): resumable, and a replayed batch
+    credits nobody twice."""
+    return bonuses.credit_all(session)
+
+
 def seal(session: Session) -> int:
     """Entries still queued linked into the hash chain and the Merkle tree (last but one, so
     it seals what the others wrote in the same round); when it sealed any, a signed head of
@@ -78,6 +86,7 @@ JOBS: tuple[Job, ...] = (
     Job("escalate_reports", 300, escalate_reports, "escalated {count} reports"),
     Job("expire_vouchers", 600, expire_vouchers, "expired {count} vouchers"),
     Job("expire_holds", 600, expire_holds, "expired {count} holds"),
+    Job("credit_bonuses", 60, credit_bonuses, "credited {count} bonuses"),
     Job("seal", 60, seal, "sealed {count} entries"),
     Job("publish_head", 24 * 3600, publish_head, "published the head of {count} entries"),
 )

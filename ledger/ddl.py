@@ -48,7 +48,7 @@ POSTGRES_CURRENT = (
     ("ledger_latest_standing_credit", 1),
     ("ledger_post", 3),
     ("ledger_post_many", 2),
-    ("ledger_pay_out", 3),
+    ("ledger_pay_out", 4),
     ("ledger_fixed_after_creation", 1),
     ("ledger_guard_history", 1),
     ("ledger_account_fixed", 1),

@@ -8,6 +8,12 @@ one conditional UPDATE debits the source (refusing an overdraft), one upsert ope
 every payee (so a new account is written once, not created then updated), then one INSERT
 each for the entries, the postings with their running balances, the yearly totals and the
 sealing queue. Elsewhere the same plans go through ``post_many``'s path.
+
+Lock order: every writer of the ledger locks accounts in id order (``ledger_post``'s effects,
+``ledger_post_many``'s ``ORDER BY id FOR NO KEY UPDATE``), and so does ``ledger_pay_out``
+since version 4: it locks the source and every existing payee in id order before it writes,
+so a payout never waits for a payee while holding the source a cash-out waits for
+(``tests/test_lock_order.py`` races the two).
 """
 
 from __future__ import annotations

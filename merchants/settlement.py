@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger import Posting
 from ledger.clock import CHINA, now
-from volunteers import access, audit, programmes
+from volunteers import access, audit, fund_sources, programmes
 from volunteers.errors import Conflict, Invalid, NotFound
 from volunteers.models import Programme, User
 
@@ -150,9 +150,10 @@ def _settle_merchant(session: Session, actor: User | None, merchant: Merchant, p
     programme = merchant.programme
     try:
         with session.begin_nested():
+            paying = fund_sources.choose(session, programme, amount_fen, "settlement")
             result = ledger.post(
                 session, idempotency_key=f"settlement:{merchant.id}:{period}", kind="settlement",
-                postings=[Posting(programme.account("fund"), -amount_fen, "CNY"),
+                postings=[Posting(paying, -amount_fen, "CNY"),
                           Posting(merchant.cash_account, amount_fen, "CNY"),
                           Posting(merchant.accepted_account, -points, "POINT"),
                           Posting("world:points", points, "POINT")],
@@ -170,7 +171,7 @@ def _settle_merchant(session: Session, actor: User | None, merchant: Merchant, p
                                          Redemption.settlement_id.is_(None))
                 .values(settlement_id=settlement.id)
                 .execution_options(synchronize_session=False))
-    except ledger.InsufficientFunds:
+    except (ledger.InsufficientFunds, fund_sources.FundExhausted):
         return Outcome(merchant.id, merchant.name, None, False,
                        f"the programme's fund cannot cover {amount_fen} fen")
     return Outcome(merchant.id, merchant.name, settlement, True)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import ledger
 from ledger import Posting
 from ledger.clock import now
-from volunteers import access
+from volunteers import access, fund_sources
 from volunteers.errors import Invalid, NotFound, NotInYourArea
 from volunteers.models import Area, Programme, User
 from volunteers.notifications import N_, notify
@@ -134,11 +134,12 @@ def request_cash_out(session: Session, actor: User, programme_code: str, amount_
     session.flush()
     ledger.open_account(session, cash_account(actor), "CNY", "liability",
                         owner_type="volunteer", owner_id=actor.id)
+    paying = fund_sources.choose(session, programme, amount_fen, "cash_out")
     result = ledger.post(
         session, idempotency_key=f"cash_out:{request.id}", kind="cash_out",
         postings=[Posting(actor.wallet_code, -amount_points, "POINT"),
                   Posting(programme.account("budget"), amount_points, "POINT"),
-                  Posting(programme.account("fund"), -amount_fen, "CNY"),
+                  Posting(paying, -amount_fen, "CNY"),
                   Posting(cash_account(actor), amount_fen, "CNY")],
         reference=f"cash_out:{request.id}", memo=f"{programme.name} 积分兑现",
         actor=actor.username,

@@ -17,11 +17,19 @@ from volunteers.models import STAFF_ROLES, Programme, User
 from volunteers.notifications import N_, notify
 from volunteers.programmes import get_programme
 
-from .errors import CauseNotOpen
-from .models import CAUSE_KINDS, Donation, DonationCause
+from .errors import (
+    CauseNotOpen,
+    ExceedsPool,
+    NoBeneficiaryAccount,
+    NoReleaseRequested,
+    OwnRelease,
+    ReleasePending,
+)
+from .models import CAUSE_KINDS, CauseRelease, Donation, DonationCause
 from .rules import fingerprint, lock_row
 
 PUBLISHER_ROLES = ("admin", "organiser")
+RELEASE_ROLES = ("admin", "organiser")
 MAX_TITLE_LENGTH = 120
 MAX_STORY_LENGTH = 4_000
 MAX_MESSAGE_LENGTH = 200
@@ -44,9 +52,13 @@ def publish_cause(
     story: str,
     target_points: int,
     wish_reference: str | None = None,
+    *,
+    beneficiary_id: int | None = None,
+    beneficiary_name: str | None = None,
 ) -> DonationCause:
     """A cause on an area inside the programme's, published by an administrator or organiser
-    of that area."""
+    of that area, for a beneficiary: a resident with an account (``beneficiary_id``: the pool
+    is released into their wallet) or a person or organisation named only."""
     programme = get_programme(session, programme_code)
     area = areas.get_area(session, area_code)
     access.require(actor, PUBLISHER_ROLES, area)
@@ -63,12 +75,24 @@ def publish_cause(
         problems["target_points"] = [f"a whole number from 1 to {MAX_TARGET_POINTS}"]
     if not programme.area.contains(area):
         problems["area"] = [f"must lie inside the programme's area {programme.area.code}"]
+    beneficiary = None
+    if beneficiary_id is not None:
+        beneficiary = session.get(User, beneficiary_id)
+        if beneficiary is None or not beneficiary.active or not programme.area.contains(
+                beneficiary.area):
+            problems["beneficiary_id"] = ["a resident of the programme's area"]
+    beneficiary_name = (beneficiary_name or "").strip() or (
+        beneficiary.display_name if beneficiary else None)
+    if beneficiary_name is not None and len(beneficiary_name) > MAX_TITLE_LENGTH:
+        problems["beneficiary_name"] = [f"at most {MAX_TITLE_LENGTH} characters"]
     if problems:
         raise Invalid("the cause is not valid", errors=problems)
     cause = DonationCause(
         programme=programme, area=area, kind=kind, title=title, story=story,
         target_points=target_points, raised_points=0, status="open",
         wish_reference=(wish_reference or None), created_by_id=actor.id, created_at=now(),
+        beneficiary_id=beneficiary.id if beneficiary else None,
+        beneficiary_name=beneficiary_name, released_points=0, returned_points=0,
     )
     session.add(cause)
     session.flush()
@@ -76,17 +100,126 @@ def publish_cause(
 
 
 def close_cause(session: Session, actor: User, cause_id: int) -> DonationCause:
-    """Stops donations to a cause (it was helped otherwise, or withdrawn). What it raised
-    stays given: donations are not refunded by closing."""
+    """Stops donations to a cause (it was helped otherwise, or withdrawn). What was released
+    stays with the beneficiary; what is still in the pool returns to the programme's budget
+    (``programme:P:donations -> programme:P:budget``, kind ``donation_return``), so nothing
+    stays in the pool unaccounted for. Refused while a release waits for confirmation."""
     cause = lock_row(session, select(DonationCause).where(DonationCause.id == cause_id))
     if cause is None:
         raise NotFound(f"no cause {cause_id}", cause_id=cause_id)
     access.require(actor, PUBLISHER_ROLES, cause.area)
     if cause.status == "closed":
         raise CauseNotOpen(f"cause {cause_id} is already closed", cause_id=cause_id)
+    if _pending_release(session, cause) is not None:
+        raise ReleasePending(f"a release of cause {cause_id} waits for confirmation",
+                             cause_id=cause_id)
+    rest = cause.pool_points
+    if rest:
+        programme = cause.programme
+        ledger.post(session, idempotency_key=f"cause:{cause.id}:return", kind="donation_return",
+                    postings=[Posting(programme.account("donations"), -rest, "POINT"),
+                              Posting(programme.account("budget"), rest, "POINT")],
+                    reference=f"cause:{cause.id}", memo=f"{cause.title}（余额退回）",
+                    actor=actor.username)
+        cause.returned_points += rest
     cause.status, cause.closed_at = "closed", now()
     session.flush()
     return cause
+
+
+# --- releasing the pool to the beneficiary --------------------------------------------------
+
+
+def _pending_release(session: Session, cause: DonationCause) -> CauseRelease | None:
+    return session.scalar(select(CauseRelease).where(CauseRelease.cause_id == cause.id,
+                                                     CauseRelease.status == "requested"))
+
+
+def _locked_cause(session: Session, actor: User, cause_id: int) -> DonationCause:
+    cause = lock_row(session, select(DonationCause).where(DonationCause.id == cause_id))
+    if cause is None:
+        raise NotFound(f"no cause {cause_id}", cause_id=cause_id)
+    access.require(actor, RELEASE_ROLES, cause.area)
+    return cause
+
+
+def release(session: Session, actor: User, cause_id: int,
+            amount_points: int | None = None) -> CauseRelease:
+    """An organiser (or administrator) of the cause's area asks to release points of the pool
+    (all of it by default) to the beneficiary; nothing moves until a second person confirms."""
+    cause = _locked_cause(session, actor, cause_id)
+    if cause.beneficiary_id is None:
+        raise NoBeneficiaryAccount(
+            f"cause {cause_id} names no beneficiary with an account to receive points",
+            cause_id=cause_id)
+    if _pending_release(session, cause) is not None:
+        raise ReleasePending(f"a release of cause {cause_id} waits for confirmation",
+                             cause_id=cause_id)
+    pool = cause.pool_points
+    if amount_points is None:
+        amount_points = pool
+    if isinstance(amount_points, bool) or not isinstance(amount_points, int) or (
+            amount_points <= 0):
+        raise Invalid("the amount is not valid",
+                      errors={"amount_points": ["a whole number of points above 0"]})
+    if amount_points > pool:
+        raise ExceedsPool(f"the pool of cause {cause_id} holds {pool} points",
+                          errors={"amount_points": [f"at most {pool}"]}, pool_points=pool)
+    found = CauseRelease(cause_id=cause.id, amount_points=amount_points, status="requested",
+                         requested_by_id=actor.id, requested_at=now())
+    session.add(found)
+    session.flush()
+    return found
+
+
+def confirm_release(session: Session, actor: User, cause_id: int) -> CauseRelease:
+    """A second person (another organiser or an administrator of the area) confirms the
+    release: the points move from the pool to the beneficiary's wallet, spendable at once;
+    each donor and the beneficiary are told."""
+    cause = _locked_cause(session, actor, cause_id)
+    found = _pending_release(session, cause)
+    if found is None:
+        raise NoReleaseRequested(f"no release of cause {cause_id} waits for confirmation",
+                                 cause_id=cause_id)
+    if found.requested_by_id == actor.id:
+        raise OwnRelease("another organiser or an administrator must confirm a release you "
+                         "asked for", cause_id=cause_id)
+    if found.amount_points > cause.pool_points:  # the pool changed meanwhile (it cannot shrink)
+        raise ExceedsPool(f"the pool of cause {cause_id} holds {cause.pool_points} points",
+                          pool_points=cause.pool_points)
+    beneficiary = cause.beneficiary
+    programme = cause.programme
+    result = ledger.post(
+        session, idempotency_key=f"cause:{cause.id}:release:{found.id}", kind="donation_release",
+        postings=[Posting(programme.account("donations"), -found.amount_points, "POINT"),
+                  Posting(beneficiary.wallet_code, found.amount_points, "POINT")],
+        reference=f"cause:{cause.id}", memo=cause.title, actor=actor.username)
+    found.status, found.confirmed_by_id, found.confirmed_at = "confirmed", actor.id, now()
+    found.entry_id = result.entry_id
+    cause.released_points += found.amount_points
+    donors = session.scalars(select(Donation.donor_id).where(
+        Donation.cause_id == cause.id).distinct()).all()
+    for donor_id in donors:
+        notify(session, donor_id,
+               N_("Your gift to “%(title)s” reached %(beneficiary)s."),
+               {"title": cause.title, "beneficiary": cause.beneficiary_name or ""},
+               link=f"/causes/{cause.id}", reference=f"cause:{cause.id}:release:{found.id}")
+    notify(session, beneficiary.id,
+           N_("%(points)s points from “%(title)s” were given to you; they are in your wallet."),
+           {"points": found.amount_points, "title": cause.title}, link="/wallet",
+           reference=f"cause:{cause.id}:release:{found.id}")
+    session.flush()
+    return found
+
+
+def pending_release(session: Session, cause: DonationCause) -> CauseRelease | None:
+    """The release of the cause waiting for confirmation, if any."""
+    return _pending_release(session, cause)
+
+
+def releases_of(session: Session, cause: DonationCause) -> list[CauseRelease]:
+    return list(session.scalars(select(CauseRelease).where(CauseRelease.cause_id == cause.id)
+                                .order_by(CauseRelease.id)))
 
 
 def get_cause(session: Session, actor: User, cause_id: int) -> DonationCause:

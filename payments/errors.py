@@ -1,6 +1,6 @@
 """Refusals of donations, cash-outs and card funding, each with its CONTRACT code."""
 
-from volunteers.errors import Conflict, DomainError, Invalid
+from volunteers.errors import Conflict, DomainError, Forbidden, Invalid
 
 
 class LimitReached(DomainError):
@@ -38,3 +38,33 @@ class PaymentProviderError(DomainError):
 
     code = "payment_provider_error"
     status = 502
+
+
+class ExceedsPool(Invalid):
+    """More points than the cause's pool holds."""
+
+    code = "exceeds_pool"
+
+
+class OwnRelease(Forbidden):
+    """Another organiser or an administrator must confirm a release you asked for."""
+
+    code = "own_release"
+
+
+class NoBeneficiaryAccount(Conflict):
+    """The cause's beneficiary has no account to receive points."""
+
+    code = "no_beneficiary_account"
+
+
+class ReleasePending(Conflict):
+    """A release of this cause waits for confirmation."""
+
+    code = "release_pending"
+
+
+class NoReleaseRequested(Conflict):
+    """No release of this cause waits for confirmation."""
+
+    code = "no_release_requested"

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.clock import now
+from volunteers import fund_sources
 from volunteers.errors import Invalid, NotFound
 from volunteers.models import User
 from volunteers.programmes import fund_programme, get_programme
@@ -89,6 +90,7 @@ def start_card_funding(
     success_url: str,
     cancel_url: str,
     request_key: str,
+    fund_source: str | None = None,
 ) -> CardFundingSession:
     """A Checkout Session for this programme and amount; the caller redirects to its URL.
 
@@ -107,6 +109,7 @@ def start_card_funding(
     if len(sponsor_name) > MAX_SPONSOR_LENGTH:
         raise Invalid("the sponsor's name is too long",
                       errors={"sponsor_name": [f"at most {MAX_SPONSOR_LENGTH} characters"]})
+    fund_sources.account_for_funding(session, programme, fund_source)  # refuses an unknown one
     params = {
         "mode": "payment",
         "line_items": [{
@@ -134,6 +137,7 @@ def start_card_funding(
     funding = CardFundingSession(
         programme=programme, stripe_session_id=checkout.id, amount_fen=amount_fen,
         currency=CURRENCY, sponsor_name=sponsor_name, status="open", checkout_url=checkout.url,
+        fund_source=fund_source or None,
         created_by_id=actor.id, created_at=now(),
     )
     session.add(funding)
@@ -202,7 +206,7 @@ def _apply_paid_checkout(session: Session, checkout) -> tuple[str, int | None]:
     result = fund_programme(
         session, None, funding.programme.code, funding.amount_fen,
         f"Stripe {funding.stripe_session_id} · {funding.sponsor_name}",
-        f"stripe:{funding.stripe_session_id}:funding",
+        f"stripe:{funding.stripe_session_id}:funding", funding.fund_source,
     )
     funding.status, funding.paid_at, funding.entry_id = "paid", now(), result.entry_id
     session.flush()

@@ -39,6 +39,8 @@ class DonationCause(Base):
         CheckConstraint("raised_points <= target_points", name="raised_within_target"),
         CheckConstraint("kind IN ('family_in_need', 'student_aid', 'micro_wish')", name="kind"),
         CheckConstraint("status IN ('open', 'completed', 'closed')", name="status"),
+        CheckConstraint("released_points + returned_points <= raised_points",
+                        name="pool_accounted"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -54,10 +56,23 @@ class DonationCause(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Who the cause is for: a resident with an account (the points go to their wallet), or a
+    # person or organisation named only. Released points moved to the beneficiary; returned
+    # points went back to the programme's budget when the cause closed.
+    beneficiary_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    beneficiary_name: Mapped[str | None] = mapped_column(String(120))
+    released_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    returned_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined")
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    beneficiary: Mapped[User | None] = relationship(foreign_keys=[beneficiary_id])
+
+    @property
+    def pool_points(self) -> int:
+        """Raised and neither released nor returned: what is still in the pool."""
+        return self.raised_points - self.released_points - self.returned_points
 
     @property
     def remaining_points(self) -> int:
@@ -170,6 +185,8 @@ class CardFundingSession(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     sponsor_name: Mapped[str] = mapped_column(String(120))
+    # The fund source the payment goes to (None: the programme's general fund).
+    fund_source: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(8))
     checkout_url: Mapped[str] = mapped_column(String(2000))
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -195,3 +212,28 @@ class StripeEvent(Base):
     stripe_session_id: Mapped[str | None] = mapped_column(String(255))
     outcome: Mapped[str] = mapped_column(String(30))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class CauseRelease(Base):
+    """An organiser's release of a cause's pool to its beneficiary, confirmed by a second
+    person (another organiser or an administrator), who posts
+    ``programme:P:donations -> volunteer:B:wallet`` (kind ``donation_release``)."""
+
+    __tablename__ = "cause_releases"
+    __table_args__ = (
+        CheckConstraint("amount_points > 0", name="amount_positive"),
+        CheckConstraint("status IN ('requested', 'confirmed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cause_id: Mapped[int] = mapped_column(ForeignKey("donation_causes.id"), index=True)
+    amount_points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    cause: Mapped[DonationCause] = relationship()
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])

@@ -39,6 +39,7 @@ def import_all_models() -> None:
     import jobs  # noqa: F401
     import merchants  # noqa: F401
     import payments  # noqa: F401
+    import payouts  # noqa: F401
     import reports  # noqa: F401
     import volunteers  # noqa: F401
 

@@ -128,6 +128,10 @@ def test_demo_load_twice_adds_nothing_the_second_time(app, cli):
     verified = run(cli, "ledger", "verify")
     assert verified.exit_code == 0, verified.output
     assert verified.output.strip() == f"ok: {loaded['entries']} entries verified"
+    # Every demo payee has payment details: a payout run waits for nobody.
+    prepared = run(cli, "payouts", "prepare", "--programme", "fengxingxia", "--as", "admin")
+    assert prepared.exit_code == 0, prepared.output
+    assert "lines" in prepared.output and "waiting" not in prepared.output
 
 
 # --- ledger verify --------------------------------------------------------------------------------

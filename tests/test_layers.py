@@ -23,6 +23,7 @@ FLOORS = {
     "payments": 3,
     "jobs": 4,
     "imports": 4,
+    "payouts": 4,
     "web": 5,
 }
 DOMAIN_PACKAGES = tuple(package for package in FLOORS if package != "web")

@@ -22,6 +22,17 @@ def award(api, world, name, amount_points, as_="dafeng_reviewer"):
     assert response.status_code == 201, response.get_json()
 
 
+def credit_bonuses(app) -> int:
+    from honours import bonuses
+    from web.extensions import db
+
+    with app.app_context():
+        try:
+            return bonuses.credit_all(db.session)
+        finally:
+            db.session.remove()
+
+
 @pytest.fixture
 def earned(app, api, world):
     configure_small_world(app)
@@ -53,10 +64,18 @@ def test_publish_pays_bonuses_once_and_a_second_publish_is_a_conflict(app, api, 
     assert response.status_code == 201, response.get_json()
     assert response.get_json()["status"] == "published"
     assert response.get_json()["bonus_total_fen"] == 50_000
+    assert response.get_json()["crediting"]["status"] == "being_paid"
+    reserved = api.get("/accounts/programme:fengxingxia:bonuses:" + str(YEAR), as_="root_admin")
+    assert reserved.get_json()["posted"] == 50_000
+    credit_bonuses(app)  # the worker's job
     cash = api.get(f"/accounts/volunteer:{earned.ids['rider']}:cash", as_="root_admin")
     assert cash.get_json()["posted"] == 50_000
     published = api.get(f"/programmes/fengxingxia/rankings/{YEAR}", as_="xindu_admin")
     assert published.status_code == 200
+    assert published.get_json()["crediting"] | {"started_at": None, "finished_at": None} == {
+        "status": "paid", "reserved_fen": 50_000, "credited_fen": 50_000, "bonus_count": 1,
+        "credited_count": 1, "credited_through": 1, "last_position": 1, "started_at": None,
+        "finished_at": None}
     assert [r["points"] for r in published.get_json()["rows"]] == [60, 40]
     before = ledger_snapshot(app)
     again = api.post("/programmes/fengxingxia/rankings", as_="second_admin",

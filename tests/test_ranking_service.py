@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 import ledger
-from honours import ranking
+from honours import bonuses, ranking
 from honours.errors import InsufficientFundsForBonuses
 from honours.models import RankingRow, RankingSnapshot
 from tests.ranking_support import build, earn, earn_all, spend
@@ -115,13 +115,19 @@ def test_publish_snapshots_every_row_and_pays_each_tier_from_the_fund(session):
     assert snapshot.bonus_total_fen == 50_000 + 3 * 20_000 + 6 * 10_000
     assert ledger.balance(session, "programme:fengxingxia:fund").posted == (
         fund_before - snapshot.bonus_total_fen)
+    reserve = f"programme:fengxingxia:bonuses:{YEAR}"
+    assert ledger.balance(session, reserve).posted == snapshot.bonus_total_fen
     top = world.volunteers[0]
-    assert ledger.balance(session, f"volunteer:{top.id}:cash").posted == 50_000
-    assert snapshot.ledger_entry_id == session.scalar(
-        select(func.max(ledger.Entry.id)).where(ledger.Entry.kind != "ranking_bonus"))
-    assert ranking.check(session, "fengxingxia", YEAR) == []
     from volunteers import notifications
 
+    assert notifications.latest(session, top.id) == []  # told when the bonus is credited
+    assert snapshot.ledger_entry_id == session.scalar(
+        select(func.max(ledger.Entry.id)).where(ledger.Entry.kind != "ranking_bonus_reserve"))
+    assert ranking.check(session, "fengxingxia", YEAR) == []
+    assert bonuses.credit_all(session) == 10
+    assert ledger.balance(session, f"volunteer:{top.id}:cash").posted == 50_000
+    assert ledger.balance(session, reserve).posted == 0
+    assert ranking.check(session, "fengxingxia", YEAR) == []
     told = notifications.latest(session, top.id)
     assert [(n.message, n.params) for n in told] == [(ranking.HONOUR_MESSAGE, {
         "tier": "大侠", "year": YEAR, "programme": "丰行侠·新都大丰"})]
@@ -237,8 +243,9 @@ def test_two_administrators_publishing_at_once_make_one_snapshot_and_pay_once(
     assert sorted(outcomes) == ["published", "refused"]
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(RankingSnapshot)) == 1
-    bonuses = session.execute(select(ledger.Entry.reference).where(
-        ledger.Entry.kind == "ranking_bonus")).scalars().all()
+    reserved = session.execute(select(ledger.Entry.reference).where(
+        ledger.Entry.kind == "ranking_bonus_reserve")).scalars().all()
     snapshot_id = session.scalar(select(RankingSnapshot.id))
-    assert bonuses == [f"ranking:{snapshot_id}"] * 3  # one entry per tier, one snapshot
+    assert reserved == [f"ranking:{snapshot_id}"]  # one reservation, one snapshot
+    assert bonuses.credit_all(session) == 10
     assert ledger.balance(session, f"volunteer:{world.volunteers[0].id}:cash").posted == 50_000

@@ -32,6 +32,8 @@ RELEASED = {
         "ac6b16c25ab6450aabf749c3480d791b3c455a19880be2f3e99e39e0ad1e22e5",
     "ledger/sql/ledger_pay_out.v3.sql":
         "fcc1c682a6600fb00820ea92dd66594947f51388d206c42854e4394a7beabc60",
+    "ledger/sql/ledger_pay_out.v4.sql":
+        "332a2ac54e9796c4b4a7e44431c338bcf43d6092e924f61c7e08b395f8492521",
     "ledger/sql/ledger_post.v1.sql":
         "955910cd959790d1faf15e726649183577f20bc3d7c95ca022fde4bef74b1430",
     "ledger/sql/ledger_post.v2.sql":

@@ -320,3 +320,18 @@ def test_without_keys_card_funding_says_it_is_not_configured(make_app):
                                                                    "card_funding_unavailable")
     hook = client.post("/stripe/webhook", data="{}", headers={"Stripe-Signature": sign("{}")})
     assert (hook.status_code, hook.get_json()["code"]) == (503, "card_funding_unavailable")
+
+
+def test_card_funding_names_its_fund_source(app, api, world, client, fake_stripe):
+    made = api.post("/programmes/fengxingxia/fund-sources", as_="root_admin", json={
+        "code": "pingan", "name": "平安城市基金", "sponsor": "新都某物流公司"})
+    assert made.status_code == 201, made.get_json()
+    unknown = api.post("/programmes/fengxingxia/card-funding", as_="xindu_admin",
+                       json={"amount_fen": CARD_FEN, "fund_source": "nowhere"})
+    assert unknown.status_code == 422
+    started = api.post("/programmes/fengxingxia/card-funding", as_="xindu_admin",
+                       json={"amount_fen": CARD_FEN, "fund_source": "pingan"}).get_json()
+    payload = fake_stripe.completed_event(started["stripe_session_id"], event_id="evt_src_1")
+    assert deliver(client, payload).get_json()["outcome"] == "funded"
+    assert available(app, "programme:fengxingxia:fund:pingan") == CARD_FEN
+    assert available(app, world.fund) == BUDGET_POINTS * 100

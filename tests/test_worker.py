@@ -38,7 +38,8 @@ from volunteers import users
 
 HOLD_POINTS = 7
 LOOP_DEADLINE_SECONDS = 60
-JOB_NAMES = ["escalate_reports", "expire_vouchers", "expire_holds", "seal", "publish_head"]
+JOB_NAMES = ["escalate_reports", "expire_vouchers", "expire_holds", "credit_bonuses", "seal",
+             "publish_head"]
 
 
 @pytest.fixture(autouse=True)
@@ -195,6 +196,7 @@ def test_once_skips_jobs_not_yet_due_and_all_runs_them_anyway(app, world, cli, c
     assert lines(forced) == {"escalate_reports": "escalated 0 reports",
                              "expire_vouchers": "expired 0 vouchers",
                              "expire_holds": "expired 0 holds",
+                             "credit_bonuses": "credited 0 bonuses",
                              "seal": "sealed 1 entries",
                              "publish_head": f"published the head of {sealed_size} entries"}
     assert unsealed(app) == 0
@@ -234,7 +236,7 @@ def test_each_jobs_interval_comes_from_the_environment(make_app, monkeypatch):
     app = make_app(fresh=True)
     intervals = jobs.intervals(app.config, catalogue.JOBS)
     assert intervals == {"escalate_reports": 300, "expire_vouchers": 600, "expire_holds": 0,
-                         "seal": 3600, "publish_head": 0}
+                         "credit_bonuses": 60, "seal": 3600, "publish_head": 0}
     start = datetime.now(UTC)
 
     def statuses(moment):
@@ -242,14 +244,15 @@ def test_each_jobs_interval_comes_from_the_environment(make_app, monkeypatch):
                 for outcome in jobs.run_once(sessions(app), intervals, moment=moment)}
 
     assert statuses(start) == {"escalate_reports": "done", "expire_vouchers": "done",
-                               "expire_holds": "off", "seal": "done", "publish_head": "off"}
-    # Half an hour on: the 5- and 10-minute jobs are due again, sealing (hourly) is not.
+                               "expire_holds": "off", "credit_bonuses": "done", "seal": "done",
+                               "publish_head": "off"}
+    # Half an hour on: the 1-, 5- and 10-minute jobs are due again, sealing (hourly) is not.
     assert statuses(start + timedelta(minutes=30)) == {
         "escalate_reports": "done", "expire_vouchers": "done", "expire_holds": "off",
-        "seal": "skipped", "publish_head": "off"}
+        "credit_bonuses": "done", "seal": "skipped", "publish_head": "off"}
     assert statuses(start + timedelta(minutes=60)) == {
         "escalate_reports": "done", "expire_vouchers": "done", "expire_holds": "off",
-        "seal": "done", "publish_head": "off"}
+        "credit_bonuses": "done", "seal": "done", "publish_head": "off"}
     claimed = in_app(app, lambda session: session.get(jobs.JobRun, "expire_holds").claimed_at)
     assert claimed is None
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -330,3 +331,31 @@ class AuditEvent(Base):
     area_path: Mapped[str] = mapped_column(String(600))
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class FundSource(Base):
+    """One fund of a programme (社治激励资金, 扫黄打非奖励资金 ...), an account of its own
+    (``programme:P:fund:CODE``, CNY, no overdraft): its name, its sponsor, optional earmarks
+    (``{"kinds": [...]}``: the only purposes it may pay for, such as ``cash_out``,
+    ``settlement`` or ``ranking_bonus``), an optional last day, and its place in the order
+    sources are drawn on (``volunteers.fund_sources.choose``)."""
+
+    __tablename__ = "fund_sources"
+    __table_args__ = (UniqueConstraint("programme_id", "code", name="uq_fund_sources_code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    programme_id: Mapped[int] = mapped_column(ForeignKey("programmes.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(120))
+    sponsor: Mapped[str] = mapped_column(String(120))
+    earmarks: Mapped[dict | None] = mapped_column(JSON)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    priority: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    programme: Mapped[Programme] = relationship(lazy="joined")
+
+    @property
+    def account(self) -> str:
+        return self.programme.account(f"fund:{self.code}")

@@ -101,6 +101,7 @@ class Funding:
     amount_points: int
     source: str
     created: bool
+    fund_source: str = "general"
 
 
 def fund_programme(
@@ -110,9 +111,13 @@ def fund_programme(
     amount_fen: int,
     source: str,
     idempotency_key: str,
+    fund_source: str | None = None,
 ) -> Funding:
-    """Money in (world:cny -> fund) and the points budget up by the rate, in one entry.
-    ``actor`` None is the system itself (a confirmed card payment)."""
+    """Money in (world:cny -> the fund source named, the general fund by default) and the
+    points budget up by the rate, in one entry. ``actor`` None is the system itself (a
+    confirmed card payment)."""
+    from . import fund_sources
+
     programme = get_programme(session, code)
     if actor is not None:
         access.require(actor, ("admin",), programme.area)
@@ -120,7 +125,8 @@ def fund_programme(
     amount_points = points_for(programme, amount_fen)
     postings = [
         Posting("world:cny", -amount_fen, "CNY"),
-        Posting(programme.account("fund"), amount_fen, "CNY"),
+        Posting(fund_sources.account_for_funding(session, programme, fund_source), amount_fen,
+                "CNY"),
     ]
     if amount_points:
         postings += [
@@ -132,7 +138,8 @@ def fund_programme(
         reference=f"programme:{code}", memo=(source or "")[:MAX_REASON_LENGTH],
         actor=actor.username if actor else "system",
     )
-    return Funding(result.entry_id, code, amount_fen, amount_points, source, result.created)
+    return Funding(result.entry_id, code, amount_fen, amount_points, source, result.created,
+                   fund_source or "general")
 
 
 def request_award(

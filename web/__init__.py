@@ -31,9 +31,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     import jobs  # noqa: F401
     import merchants  # noqa: F401
     import payments  # noqa: F401
+    import payouts  # noqa: F401
     import reports  # noqa: F401
     import volunteers  # noqa: F401
 
+    payouts.crypto.configure(app.config["JINDOU_PAYMENT_DETAILS_KEY"])
     db.init_app(app)
     with app.app_context():
         ledger.configure_engine(db.engine)

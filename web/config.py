@@ -10,7 +10,8 @@ from pathlib import Path
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "JINDOU_VOUCHER_KEY": "voucher_key",
                 "JINDOU_CHECKIN_KEY": "checkin_key",
-                "JINDOU_LEDGER_SIGNING_KEY": "ledger_signing_key"}
+                "JINDOU_LEDGER_SIGNING_KEY": "ledger_signing_key",
+                "JINDOU_PAYMENT_DETAILS_KEY": "payment_details_key"}
 
 
 def instance_path() -> Path:
@@ -47,6 +48,7 @@ def from_environment(instance: Path) -> dict:
         "JINDOU_LEDGER_HEADS_DIR": os.environ.get("JINDOU_LEDGER_HEADS_DIR")
         or str(instance / "ledger-heads"),
         "JINDOU_LEDGER_HEADS_COPY_TO": os.environ.get("JINDOU_LEDGER_HEADS_COPY_TO"),
+        "JINDOU_PAYMENT_DETAILS_KEY": os.environ.get("JINDOU_PAYMENT_DETAILS_KEY"),
         "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY"),
         "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET"),
         "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE"),

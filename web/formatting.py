@@ -28,6 +28,10 @@ ENTRY_KINDS = {
     "expiry": _l("Points expired"),
     "reversal": _l("Correction"),
     "ranking_bonus": _l("Year-end bonus"),
+    "ranking_bonus_reserve": _l("Year-end bonuses reserved"),
+    "bonus_paid": _l("Year-end bonus paid"),
+    "donation_release": _l("Cause release"),
+    "donation_return": _l("Returned to the budget"),
     "daily_checkin": _l("Daily check-in"),
 }
 

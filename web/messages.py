@@ -40,6 +40,7 @@ BY_CODE = {
     "payment_provider_error": _l("The card payment service could not be reached. Please try "
                                  "again later."),
     "limit_reached": _l("That is over the limit for this."),
+    "fund_exhausted": _l("No fund source of the programme can pay this now."),
     # ledger
     "insufficient_points": _l("You do not have enough points available."),
     "invalid_entry": _l("These amounts do not add up. Nothing was recorded."),
@@ -99,6 +100,9 @@ BY_CLASS = {
 }
 # Errors of one code whose details give a more precise sentence (payments' LimitReached).
 BY_DETAILS = {
+    ("fund_exhausted", "fund_source"): _l(
+        "No fund source of the programme can pay this: the first by the programme's rule, "
+        "%(fund_source)s, does not hold enough."),
     ("limit_reached", "remaining_points"): _l(
         "This month you may cash out %(remaining_points)s more points (at most "
         "%(monthly_maximum_points)s a month)."),

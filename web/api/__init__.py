@@ -11,12 +11,14 @@ def register(api) -> list:
         audit,
         auth,
         counter,
+        funds,
         imports,
         me,
         merchant_team,
         merchants,
         organisation,
         payments,
+        payouts,
         programmes,
         rankings,
         reports,
@@ -30,8 +32,8 @@ def register(api) -> list:
 
     blueprints = [module.blp for module in (
         auth, me, tokens, programmes, accounts, reports, activities, wishes, teams, merchants,
-        vouchers, counter, settlements, payments, rankings, audit, organisation, imports,
-        merchant_team, trust)]
+        vouchers, counter, settlements, payments, payouts, funds, rankings, audit, organisation,
+        imports, merchant_team, trust)]
     for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return blueprints

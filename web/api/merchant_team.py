@@ -1,6 +1,7 @@
-"""A merchant looks after itself under /api/v1/merchants/{id}: its settlements and their
-state, and its till staff (the owner adds and removes them). What it accepted per month is
-``GET /merchants/{id}/statement?by=month``."""
+"""A merchant looks after itself under /api/v1/merchants/{id}: its till staff (the owner adds
+and removes them). What it accepted per month is ``GET /merchants/{id}/statement?by=month``;
+its settlements, with their payout run and payment reference, ``GET /merchants/{id}/settlements``
+(web/api/payouts.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from ..auth import actor_required, current_actor
 from ..extensions import db
 from ..transactions import commit
 from .schemas.common import ErrorSchema
-from .schemas.merchants import SettlementSchema
 
 blp = Blueprint("merchant_team", __name__, url_prefix="/api/v1",
                 description="A merchant's own settlements and till staff")
@@ -31,15 +31,6 @@ class TillStaffRequestSchema(Schema):
                              metadata={"description": "a user name or phone number"})
     owner = fields.Boolean(load_default=False,
                            metadata={"description": "administrators only"})
-
-
-@blp.route("/merchants/<int:merchant_id>/settlements", methods=["GET"])
-@actor_required("admin", "merchant")
-@blp.response(200, SettlementSchema(many=True))
-@blp.alt_response(403, schema=ErrorSchema)
-def settlements(merchant_id):
-    """The merchant's settlements, newest first: month, points, amount, posted or paid."""
-    return staff.merchant_settlements(db.session, current_actor(), merchant_id)
 
 
 @blp.route("/merchants/<int:merchant_id>/staff", methods=["GET"])

@@ -27,6 +27,8 @@ from .schemas.payments import (
     CauseSchema,
     DonationRequestSchema,
     DonationSchema,
+    ReleaseRequestSchema,
+    ReleaseSchema,
 )
 
 blp = Blueprint("payments", __name__, url_prefix="/api/v1",
@@ -58,7 +60,9 @@ def publish_cause(payload, code):
     charge."""
     cause = donations.publish_cause(
         db.session, current_actor(), code, payload["area"], payload["kind"], payload["title"],
-        payload["story"], payload["target_points"], payload.get("wish_reference"))
+        payload["story"], payload["target_points"], payload.get("wish_reference"),
+        beneficiary_id=payload.get("beneficiary_id"),
+        beneficiary_name=payload.get("beneficiary_name"))
     commit()
     return cause
 
@@ -75,10 +79,40 @@ def get_cause(cause_id):
 @blp.response(200, CauseSchema)
 @blp.alt_response(409, schema=ErrorSchema, description="conflict: already closed")
 def close_cause(cause_id):
-    """Stop donations to a cause; what it raised stays given."""
+    """Stop donations to a cause; what is still in its pool returns to the programme's
+    budget (409 release_pending while a release waits)."""
     cause = donations.close_cause(db.session, current_actor(), cause_id)
     commit()
     return cause
+
+
+@blp.route("/causes/<int:cause_id>/release", methods=["POST"])
+@actor_required("admin", "organiser")
+@blp.arguments(ReleaseRequestSchema)
+@blp.response(201, ReleaseSchema)
+@blp.alt_response(422, schema=ErrorSchema, description="exceeds_pool")
+@blp.alt_response(409, schema=ErrorSchema,
+                  description="no_beneficiary_account, release_pending")
+def release_cause(payload, cause_id):
+    """Ask to release the pool (or ``amount_points`` of it) to the cause's beneficiary;
+    another organiser or an administrator confirms it."""
+    found = donations.release(db.session, current_actor(), cause_id,
+                              payload.get("amount_points"))
+    commit()
+    return found
+
+
+@blp.route("/causes/<int:cause_id>/release/confirm", methods=["POST"])
+@actor_required("admin", "organiser")
+@blp.response(200, ReleaseSchema)
+@blp.alt_response(403, schema=ErrorSchema, description="own_release")
+@blp.alt_response(409, schema=ErrorSchema, description="no_release_requested")
+def confirm_release(cause_id):
+    """Confirm the pending release (a second person): the points move from the pool to the
+    beneficiary's wallet; each donor is told."""
+    found = donations.confirm_release(db.session, current_actor(), cause_id)
+    commit()
+    return found
 
 
 @blp.route("/causes/<int:cause_id>/donations", methods=["POST"])
@@ -242,6 +276,6 @@ def start_card_funding(payload, code):
         return CardFundingSchema().dump(funding.start_card_funding(
             db.session, actor, stripe_settings(), code, payload["amount_fen"],
             payload.get("sponsor_name", ""), success_url=success_url, cancel_url=cancel_url,
-            request_key=idempotency_key(actor, purpose)))
+            request_key=idempotency_key(actor, purpose), fund_source=payload.get("fund_source")))
 
     return run_once(actor, purpose, payload, work, status=201)

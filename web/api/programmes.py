@@ -85,7 +85,7 @@ def fund(payload, code):
     def work():
         return FundingSchema().dump(programmes.fund_programme(
             db.session, actor, code, payload["amount_fen"], payload["source"],
-            idempotency_key(actor, f"funding:{code}")))
+            idempotency_key(actor, f"funding:{code}"), payload.get("fund_source")))
 
     return run_once(actor, f"funding:{code}", payload, work, status=201)
 

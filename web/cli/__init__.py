@@ -13,6 +13,7 @@ from honours import demo as demo_honours
 from ledger import export as ledger_export
 from merchants import demo as merchants_demo
 from payments import demo as demo_payments
+from payouts import demo as demo_payouts
 from reports import demo as demo_reports
 from reports import reports
 from volunteers import demo, users
@@ -73,6 +74,7 @@ def load_demo():
     summary.accounts += merchants_demo.load(db.session)
     demo_payments.load(db.session)
     demo_honours.load(db.session)
+    demo_payouts.load(db.session)
     db.session.commit()
     ledger.seal_all(db.session)
     click.echo("demo data loaded" if summary.created else "demo data already present")
@@ -140,11 +142,12 @@ def register_commands(app) -> None:
     from .honours import ranking_cli
     from .merchants import merchants_cli, vouchers_cli
     from .organisation import COMMANDS, register_user_commands
+    from .payouts import payouts_cli
     from .worker import worker
 
     if "grant" not in users_cli.commands:
         register_user_commands(users_cli)
 
     for group in (users_cli, demo_cli, ledger_cli, reports_cli, vouchers_cli, merchants_cli,
-                  ranking_cli, worker, *COMMANDS):
+                  ranking_cli, payouts_cli, worker, *COMMANDS):
         app.cli.add_command(group)

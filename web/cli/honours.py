@@ -9,7 +9,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 
 import ledger
-from honours import honours, ranking
+from honours import bonuses, honours, ranking
 from volunteers import access
 from volunteers.errors import DomainError
 from volunteers.models import User
@@ -94,7 +94,8 @@ def run(code, year, publish, username):
         raise click.ClickException(f"{error.code}: {error.message}{detail}") from error
     _summary(year, code, honours.tier_summaries(db.session, snapshot), snapshot.eligible_count,
              (snapshot.ledger_entry_id, snapshot.chain_seq), snapshot.bonus_total_fen)
-    click.echo(f"published: snapshot {snapshot.id}, {snapshot.bonus_entry_count} bonus entries")
+    click.echo(f"published: snapshot {snapshot.id}; bonuses of {snapshot.bonus_total_fen / 100:.2f}"
+               " yuan reserved, credited by the worker (jindou worker --once)")
 
 
 @ranking_cli.command("check")
@@ -114,7 +115,8 @@ def check(code, year):
     if not differences:
         snapshot = ranking.get_snapshot(db.session, None, code, year)
         click.echo(f"ok: the {year} ranking of {code} matches the ledger up to entry "
-                   f"{snapshot.ledger_entry_id} ({snapshot.eligible_count} rows)")
+                   f"{snapshot.ledger_entry_id} ({snapshot.eligible_count} rows); "
+                   f"{bonuses.money_summary(db.session, snapshot)}")
         return
     for difference in differences[:50]:
         click.echo(f"differs: {difference}", err=True)

@@ -17,6 +17,7 @@ def register(app) -> None:
         activities,
         counter,
         dashboard,
+        funds,
         honours,
         me,
         merchant_team,
@@ -24,12 +25,13 @@ def register(app) -> None:
         notifications,
         organisation,
         payments,
+        payouts,
         reports,
         volunteers,
     )
 
     if not bp._blueprints:
-        for module in (volunteers, reports, activities, merchants, counter, payments, honours,
-                       dashboard, notifications, organisation, merchant_team, me):
+        for module in (volunteers, reports, activities, merchants, counter, payments, payouts,
+                       funds, honours, dashboard, notifications, organisation, merchant_team, me):
             bp.register_blueprint(module.bp)
     app.register_blueprint(bp)

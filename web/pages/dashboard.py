@@ -26,6 +26,8 @@ TITLES = {
     "Points by month": _l("Points by month"),
     "The fund's money in and out": _l("The fund's money in and out"),
     "Active volunteers": _l("Active volunteers"),
+    "Fund sources": _l("Fund sources"), "Fund source": _l("Fund source"),
+    "Balance": _l("Balance"),
     "Month": _l("Month"), "Issued": _l("Issued"), "Spent": _l("Spent"),
     "Donated": _l("Donated"), "Expired": _l("Expired"), "Cashed out": _l("Cashed out"),
     "Reversed": _l("Reversed"), "Money in": _l("Money in"), "Money out": _l("Money out"),

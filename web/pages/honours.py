@@ -32,6 +32,7 @@ from volunteers.programmes import get_programme, visible_programmes
 
 from .. import exports
 from ..extensions import db
+from ..formatting import yuan
 from ..messages import message_for
 from ..transactions import commit
 from .forms import EmptyForm
@@ -112,8 +113,8 @@ def publish(code, year):
         abort(400)
     snapshot = ranking.publish(db.session, current_user, code, year)
     commit()
-    flash(_("The %(year)s ranking is published; %(count)s bonus entries were posted.",
-            year=year, count=snapshot.bonus_entry_count), "success")
+    flash(_("The %(year)s ranking is published; bonuses of %(amount)s are reserved and "
+            "being paid.", year=year, amount=yuan(snapshot.bonus_total_fen)), "success")
     return redirect(url_for("pages.honours.index", programme=code, year=year))
 
 

@@ -273,9 +273,17 @@ def merchant_home():
         return redirect(url_for("pages.merchants.merchant_home", merchant=merchant.id))
     found = offer_service.merchant_offers(db.session, current_user, merchant.id)
     accepted = ledger.balance(db.session, merchant.accepted_account)
-    return render_template("merchants/merchant.html", merchant=merchant, offers=found, form=form,
-                           accepted=accepted, merchants=_my_merchants(),
-                           withdraw_form=EmptyForm())
+    from payouts import details as payment_details
+    from payouts import runs as payout_runs
+
+    from .payouts import DetailsForm
+
+    return render_template(
+        "merchants/merchant.html", merchant=merchant, offers=found, form=form,
+        accepted=accepted, merchants=_my_merchants(), withdraw_form=EmptyForm(),
+        settlements=payout_runs.merchant_settlements(db.session, current_user, merchant.id),
+        payment_details=payment_details.masked(payment_details.current(
+            db.session, "merchant", merchant.id)), details_form=DetailsForm())
 
 
 class OfferEditForm(FlaskForm):

@@ -142,6 +142,7 @@ def cause(cause_id):
         recent=donations.donations_to(db.session, found, RECENT_DONATIONS_SHOWN),
         wallet=wallet_summary(db.session, current_user), close_form=EmptyForm(),
         can_close=access.holds(current_user, donations.PUBLISHER_ROLES, found.area),
+        pending_release=donations.pending_release(db.session, found),
     )
 
 
@@ -227,6 +228,41 @@ def close_cause(cause_id):
     donations.close_cause(db.session, current_user, cause_id)
     commit()
     flash(_("The cause no longer takes donations."), "info")
+    return redirect(url_for("pages.payments.cause", cause_id=cause_id))
+
+
+@bp.route("/causes/<int:cause_id>/release", methods=["POST"])
+@login_required
+def release_cause(cause_id):
+    """Ask to release the whole pool to the beneficiary (a second person confirms)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        found = donations.release(db.session, current_user, cause_id)
+        commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(refusal(error), "error")
+    else:
+        flash(_("Release of %(points)s points requested; another organiser or an "
+                "administrator confirms it.", points=found.amount_points), "success")
+    return redirect(url_for("pages.payments.cause", cause_id=cause_id))
+
+
+@bp.route("/causes/<int:cause_id>/release/confirm", methods=["POST"])
+@login_required
+def confirm_release(cause_id):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        found = donations.confirm_release(db.session, current_user, cause_id)
+        commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(refusal(error), "error")
+    else:
+        flash(_("%(points)s points reached the beneficiary.", points=found.amount_points),
+              "success")
     return redirect(url_for("pages.payments.cause", cause_id=cause_id))
 
 

@@ -118,8 +118,17 @@ def wallet():
                                  before_posting_id=request.args.get("before", type=int),
                                  page_size=STATEMENT_PAGE_SIZE)
     next_before = lines[-1].posting_id if len(lines) == STATEMENT_PAGE_SIZE else None
+    payouts = None
+    if summary is not None:
+        from payouts import runs as payout_runs
+
+        from .payouts import _names as payout_names
+
+        payouts = payout_runs.my_payouts_document(db.session, current_user)
+        db.session.rollback()  # what it gathered is gathered again by the next run
     return render_template("wallet.html", wallet=summary, lines=lines, next_before=next_before,
-                           notes=hold_notes(lines))
+                           notes=hold_notes(lines), payouts=payouts,
+                           payout_names=payout_names() if payouts else None)
 
 
 @bp.route("/wallet/proof")

@@ -81,6 +81,20 @@ class RowSchema(Schema):
     bonus_fen = Integer(bits=64)
 
 
+class CreditingSchema(Schema):
+    """How far the worker has credited a published ranking's bonuses."""
+
+    status = fields.String(metadata={"description": "being_paid or paid"})
+    reserved_fen = fields.Integer()
+    credited_fen = fields.Integer()
+    bonus_count = fields.Integer()
+    credited_count = fields.Integer()
+    credited_through = fields.Integer(metadata={"description": "the last position credited"})
+    last_position = fields.Integer()
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True)
+
+
 class RankingSchema(Schema):
     programme = fields.String()
     year = Integer(bits=64)
@@ -90,7 +104,9 @@ class RankingSchema(Schema):
     eligible_count = Integer(bits=64)
     ranked_count = Integer(bits=64)
     bonus_total_fen = Integer(bits=64)
-    bonus_entry_count = Integer(bits=64, allow_none=True)
+    bonus_entry_count = Integer(bits=64, allow_none=True, metadata={
+        "description": "entries the publication posted: 1 (the bonus reservation) or 0"})
+    crediting = fields.Nested(CreditingSchema, allow_none=True)
     tiers = fields.List(fields.Nested(TierSummarySchema))
     rows = fields.List(fields.Nested(RowSchema))
     rows_offset = Integer(bits=64)

@@ -20,6 +20,10 @@ class CauseCreateSchema(Schema):
         min=1, max=donations.MAX_TARGET_POINTS))
     wish_reference = fields.String(validate=validate.Length(min=1, max=60), metadata={
         "description": "the micro-wish this cause stands for, such as wish:12"})
+    beneficiary_id = StrictInteger(validate=validate.Range(min=1), metadata={
+        "description": "the resident (a user) the pool is released to"})
+    beneficiary_name = fields.String(validate=validate.Length(min=1, max=120), metadata={
+        "description": "who the cause is for (a person or organisation without an account)"})
 
 
 class CauseArgsSchema(Schema):
@@ -42,6 +46,28 @@ class CauseSchema(Schema):
     status = fields.String(metadata={"description": "open, completed or closed"})
     wish_reference = fields.String(allow_none=True)
     created_at = DateTime()
+    beneficiary_id = Integer(bits=64, allow_none=True)
+    beneficiary_name = fields.String(allow_none=True)
+    released_points = Integer(bits=64, metadata={"description": "delivered to the beneficiary"})
+    returned_points = Integer(bits=64, metadata={
+        "description": "returned to the programme's budget when the cause closed"})
+    pool_points = Integer(bits=64, metadata={"description": "raised, not yet released"})
+
+
+class ReleaseRequestSchema(Schema):
+    amount_points = StrictInteger(validate=validate.Range(min=1, max=10_000_000), metadata={
+        "description": "default: everything in the pool"})
+
+
+class ReleaseSchema(Schema):
+    id = Integer(bits=64)
+    cause_id = Integer(bits=64)
+    amount_points = Integer(bits=64)
+    status = fields.String(metadata={"description": "requested or confirmed"})
+    requested_by = fields.Function(lambda release: release.requested_by.username)
+    requested_at = DateTime()
+    confirmed_at = DateTime(allow_none=True)
+    entry_id = Integer(bits=64, allow_none=True)
 
 
 class DonationRequestSchema(Schema):
@@ -116,6 +142,8 @@ class CardFundingRequestSchema(Schema):
     amount_fen = StrictInteger(required=True, validate=validate.Range(
         min=funding.MIN_CARD_FEN, max=funding.MAX_CARD_FEN))
     sponsor_name = fields.String(validate=validate.Length(max=funding.MAX_SPONSOR_LENGTH))
+    fund_source = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "the fund source the payment goes to (default: the general fund)"})
 
 
 class CardFundingSchema(Schema):

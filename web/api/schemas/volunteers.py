@@ -81,6 +81,9 @@ class ProgrammeSchema(Schema):
 class FundingRequestSchema(Schema):
     amount_fen = Amount(bits=64)
     source = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    fund_source = fields.String(validate=validate.Length(min=1, max=40), metadata={
+        "description": "the fund source's code (GET /programmes/{code}/fund-sources); "
+        "default: the general fund"})
 
 
 class FundingSchema(Schema):
@@ -89,6 +92,7 @@ class FundingSchema(Schema):
     amount_fen = Integer(bits=64)
     amount_points = Integer(bits=64)
     source = fields.String()
+    fund_source = fields.String()
 
 
 class AwardRequestSchema(Schema):
