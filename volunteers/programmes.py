@@ -17,7 +17,7 @@ from ledger.clock import now
 from . import access, areas
 from .errors import BudgetExhausted, Conflict, Forbidden, Invalid, NotFound
 from .models import STAFF_ROLES, Award, Programme, User
-from .users import get_user
+from .users import user_with_roles
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 DEFAULT_APPROVAL_THRESHOLD_POINTS = 500
@@ -155,8 +155,9 @@ def request_award(
         if existing.fingerprint != fingerprint:
             raise ledger.IdempotencyConflict("this idempotency key was used for another award")
         return existing
-    volunteer = get_user(session, volunteer_id)
-    if not access.holds(volunteer, ("volunteer",)):
+    # The volunteer and their roles in one round trip (a lazy load of the roles is another).
+    volunteer = user_with_roles(session, volunteer_id)
+    if volunteer is None or not access.holds(volunteer, ("volunteer",)):
         raise NotFound(f"no volunteer {volunteer_id}", volunteer_id=volunteer_id)
     access.require(actor, AWARD_ROLES, volunteer.area)
     if not programme.area.contains(volunteer.area):
