@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/ledger_bench.py
 	PYTHONPATH=. $(BIN)/python bench/http_bench.py
 	PYTHONPATH=. $(BIN)/python bench/reads_bench.py
+	PYTHONPATH=. $(BIN)/python bench/budget_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) build *.egg-info .pytest_cache .ruff_cache .hypothesis
