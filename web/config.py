@@ -26,7 +26,7 @@ def database_url(instance: Path) -> str:
 
 def engine_options(url: str) -> dict:
     """The connection pool. ``pool_pre_ping`` costs a round trip at every request's first
-    statement (a third of a bearer-token GET's); without it, connections older than
+    statement (one of the four of a bearer-token GET); without it, connections older than
     ``JINDOU_DB_POOL_RECYCLE_SECONDS`` are replaced, and a request that meets a connection the
     server dropped (a restart) answers 503 database_unavailable and the pool starts afresh.
     SQLite has no server to lose: Flask-SQLAlchemy's defaults."""
