@@ -70,8 +70,13 @@ screens: $(VENV)/.installed-test vendor
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 
+# wrk (Debian's C load generator) drives bench/http_bench.py; installed when missing and root.
 bench: $(VENV)/.installed-test
+	command -v wrk >/dev/null || [ "$$(id -u)" != 0 ] || apt-get install -y wrk
 	$(BIN)/python bench/ledger_bench.py
+	PYTHONPATH=. $(BIN)/python bench/http_bench.py
+	PYTHONPATH=. $(BIN)/python bench/reads_bench.py
+	PYTHONPATH=. $(BIN)/python bench/budget_bench.py
 
 clean:
 	rm -rf $(VENV) node_modules $(VENDOR) tests/vendor build *.egg-info .pytest_cache .ruff_cache .hypothesis

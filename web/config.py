@@ -27,6 +27,21 @@ def database_url(instance: Path) -> str:
     return url
 
 
+def engine_options(url: str) -> dict:
+    """The connection pool. ``pool_pre_ping`` costs a round trip at every request's first
+    statement (one of the four of a bearer-token GET); without it, connections older than
+    ``JINDOU_DB_POOL_RECYCLE_SECONDS`` are replaced, and a request that meets a connection the
+    server dropped (a restart) answers 503 database_unavailable and the pool starts afresh.
+    SQLite has no server to lose: Flask-SQLAlchemy's defaults."""
+    if url.startswith("sqlite"):
+        return {}
+    return {
+        "pool_pre_ping": os.environ.get("JINDOU_DB_PRE_PING", "0") == "1",
+        "pool_recycle": int(os.environ.get("JINDOU_DB_POOL_RECYCLE_SECONDS", "1800")),
+        "pool_size": int(os.environ.get("JINDOU_DB_POOL_SIZE", "5")),
+    }
+
+
 def instance_secret(instance: Path, name: str) -> str:
     path = instance / name
     if not path.exists():
@@ -39,7 +54,7 @@ def instance_secret(instance: Path, name: str) -> str:
 def from_environment(instance: Path) -> dict:
     config = {
         "SQLALCHEMY_DATABASE_URI": database_url(instance),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url(instance)),
         "SECRET_KEY": os.environ.get("JINDOU_SECRET_KEY"),
         "JINDOU_VOUCHER_KEY": os.environ.get("JINDOU_VOUCHER_KEY"),
         "JINDOU_CHECKIN_KEY": os.environ.get("JINDOU_CHECKIN_KEY"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from ledger import LedgerError
@@ -108,6 +108,16 @@ def handle_integrity_error(error: IntegrityError):
     return error_response(409, "conflict", "that already exists or is being created")
 
 
+def handle_database_error(error: DBAPIError):
+    """The connection broke under the request (the server restarted, a pooled connection it
+    had dropped): SQLAlchemy has already discarded the pool, so a retry gets a new one."""
+    if not error.connection_invalidated:
+        return handle_unexpected(error)
+    log.warning("database connection lost: %s", error.orig)
+    return error_response(503, "database_unavailable",
+                          "the database is unavailable for a moment; please retry")
+
+
 def handle_unexpected(error: Exception):
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
@@ -121,4 +131,5 @@ def register(app) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DBAPIError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

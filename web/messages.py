@@ -30,6 +30,7 @@ BY_CODE = {
     "internal_error": _l("Something went wrong on our side. It has been logged; please try "
                          "again later."),
     "error": _l("This could not be done. Please try again later."),
+    "database_unavailable": _l("The service is busy for a moment. Please try again."),
     "invalid_characters": _l("What you sent holds characters that are not allowed "
                              "(control characters)."),
     "too_deep": _l("What you sent is nested too deeply."),
