@@ -119,7 +119,17 @@ def committing(request) -> bool:
 
 
 @pytest.fixture
-def bind(request, database, shared, committing):
+def ledger_heads_dir(shared, tmp_path):
+    """Where this test's signed ledger heads are published: a directory of its own, so a head
+    one test publishes (a worker run, ``jindou ledger head``) is no anchor for the next."""
+    previous = shared.config.get("JINDOU_LEDGER_HEADS_DIR")
+    shared.config["JINDOU_LEDGER_HEADS_DIR"] = str(tmp_path / "ledger-heads")
+    yield shared.config["JINDOU_LEDGER_HEADS_DIR"]
+    shared.config["JINDOU_LEDGER_HEADS_DIR"] = previous
+
+
+@pytest.fixture
+def bind(request, database, shared, committing, ledger_heads_dir):
     """This test's database: a connection in a transaction rolled back at the end, or, for a
     ``commits`` test, an engine on a database of its own."""
     if committing:
@@ -185,7 +195,9 @@ def make_app(database, instance_path, shared, bind, monkeypatch):
             for key, value in overrides.items():
                 monkeypatch.setitem(shared.config, key, value)
             return shared
-        app = build_app(database, instance_path, **overrides)
+        app = build_app(database, instance_path,
+                        **{"JINDOU_LEDGER_HEADS_DIR": shared.config["JINDOU_LEDGER_HEADS_DIR"]}
+                        | overrides)
         context = bound_to(app, bind)
         context.__enter__()
         built.append((app, context))

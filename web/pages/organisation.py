@@ -59,7 +59,8 @@ LEVEL_LABELS = {"district": _l("district"), "street": _l("street"),
                 "community": _l("community"), "grid": _l("grid"),
                 "courtyard": _l("courtyard")}
 ROLE_LABELS = {"volunteer": _l("volunteer"), "organiser": _l("organiser"),
-               "reviewer": _l("reviewer"), "merchant": _l("merchant"), "admin": _l("admin")}
+               "reviewer": _l("reviewer"), "merchant": _l("merchant"), "admin": _l("admin"),
+               "auditor": _l("auditor (read-only)")}
 KIND_LABELS = {
     "category.create": _l("Report category created"),
     "category.update": _l("Report category changed"),
