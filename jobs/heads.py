@@ -49,37 +49,51 @@ def document(head: dict) -> bytes:
     return (json.dumps(head, indent=2, sort_keys=True) + "\n").encode()
 
 
-def write(directory: Path, head: dict) -> Path:
-    """Write ``head`` into ``directory`` atomically (a reader never sees half a file)."""
+def write(directory: Path, head: dict, manifest: bytes | None = None) -> Path:
+    """Write ``head`` into ``directory`` atomically (a reader never sees half a file), its
+    accounts manifest (``heads.head_and_manifest``) first, beside it."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / file_name(head)
-    partial = path.with_suffix(".partial")
-    partial.write_bytes(document(head))
-    os.replace(partial, path)
+    if manifest is not None:
+        _write_atomically(heads.manifest_path(path), manifest)
+    _write_atomically(path, document(head))
     return path
 
 
-def copy(head: dict, target: str) -> str:
+def _write_atomically(path: Path, data: bytes) -> None:
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
+
+
+def copy(head: dict, target: str, manifest: bytes | None = None) -> str:
     if target.startswith(("https://", "http://")):
         url = target.rstrip("/") + "/" + file_name(head)
-        request = urllib.request.Request(url, data=document(head), method="PUT",
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=PUT_TIMEOUT_SECONDS) as response:
-            response.read()
+        if manifest is not None:
+            _put(heads.manifest_path(Path(file_name(head))).name, target, manifest)
+        _put(file_name(head), target, document(head))
         return url
-    return str(write(Path(target), head))
+    return str(write(Path(target), head, manifest))
+
+
+def _put(name: str, target: str, data: bytes) -> None:
+    url = target.rstrip("/") + "/" + name
+    request = urllib.request.Request(url, data=data, method="PUT",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=PUT_TIMEOUT_SECONDS) as response:
+        response.read()
 
 
 def publish(session: Session) -> dict:
     """Sign the current head, keep it in the database, write it to the directory and copy it
     out; commits."""
     publishing = configured()
-    head = heads.current_head(session, publishing.signer)
+    head, manifest = heads.head_and_manifest(session, publishing.signer)
     heads.record(session, head)
     session.commit()
-    write(publishing.directory, head)
+    write(publishing.directory, head, manifest)
     if publishing.copy_to:
-        copy(head, publishing.copy_to)
+        copy(head, publishing.copy_to, manifest)
     return head
 
 

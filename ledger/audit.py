@@ -7,7 +7,11 @@ recomputed from the entries must equal each anchor's root at its size. Whoever r
 history and recomputes every hash, link and node still cannot sign, so the anchor tells. To
 name where the rewrite starts, every signed head it can trust (the anchors, and those the
 ledger kept in ``ledger_signed_heads``) is compared: the first entry after the largest
-agreeing head is the first one no signature vouches for."""
+agreeing head is the first one no signature vouches for.
+
+An anchor that commits to the accounts (``accounts_digest``) must also still hash to the
+accounts' fixed fields as they are now: given its manifest, verify names the account(s)
+whose fields changed."""
 
 from __future__ import annotations
 
@@ -48,8 +52,11 @@ class Problem:
     account: str | None = None
 
     def __str__(self) -> str:
-        where = f"entry {self.entry_id}" if self.entry_id is not None else f"account {self.account}"
-        return f"{where}: {self.what}"
+        if self.entry_id is not None:
+            return f"entry {self.entry_id}: {self.what}"
+        if self.account is not None:
+            return f"account {self.account}: {self.what}"
+        return self.what
 
 
 @dataclass
@@ -59,6 +66,8 @@ class Anchor:
     head: dict
     label: str
     required: bool = True  # its failure fails verify (an anchor given, a published head)
+    # The accounts manifest published beside it, already checked against its accounts_digest.
+    accounts_manifest: list[str] | None = None
 
 
 @dataclass
@@ -112,6 +121,7 @@ def verify(session: Session, *, anchors: Sequence[Anchor] = (),
     _verify_entries(session, report)
     roots, entry_at = _verify_chain(session, report, every, chain_anchors)
     _verify_anchors(report, every, roots, entry_at)
+    _verify_accounts(session, report, [anchor for anchor in every if anchor.required])
     _verify_balances(session, report)
     _verify_totals(session, report)
     _verify_running_balances(session, report)
@@ -327,6 +337,39 @@ def _first_difference(report: Report, anchor: Anchor, below: int, anchors: Seque
     if now_there is None:
         return Problem(f"{what}, and the rest is gone")
     return Problem(f"{what}, this entry is the first that none vouches for", now_there)
+
+
+def _verify_accounts(session: Session, report: Report, anchors: Sequence[Anchor]) -> None:
+    """The accounts' fixed fields (code, unit, kind, no_overdraft) must hash to what each
+    anchor signed for the accounts it covered. Heads signed before they committed to the
+    accounts are skipped."""
+    for anchor in anchors:
+        digest = anchor.head.get("accounts_digest")
+        if digest is None:
+            continue
+        through = anchor.head["accounts_through"]
+        _, lines = heads.account_lines(session, through)
+        if heads.accounts_digest(lines) == digest.lower():
+            continue
+        if anchor.accounts_manifest is None:
+            report.problems.append(Problem(
+                f"an account's fixed fields (code, unit, kind, no_overdraft) changed since "
+                f"{anchor.label} was signed: the accounts up to id {through} no longer hash to "
+                f"its accounts_digest (keep its accounts manifest beside it to name them)"))
+            continue
+        now_by_code = {line.split("|", 1)[0]: line for line in lines}
+        then_by_code = {line.split("|", 1)[0]: line for line in anchor.accounts_manifest}
+        for code in sorted(now_by_code.keys() | then_by_code.keys()):
+            now_line, then_line = now_by_code.get(code), then_by_code.get(code)
+            if now_line == then_line:
+                continue
+            report.problems.append(Problem(
+                f"its fixed fields (code|unit|kind|no_overdraft) are {_fields(now_line)}, "
+                f"{anchor.label} signed {_fields(then_line)}", account=code))
+
+
+def _fields(line: str | None) -> str:
+    return "absent" if line is None else line.split("|", 1)[1]
 
 
 def derived_balances(session: Session) -> dict[int, tuple[int, int, int]]:

@@ -3,12 +3,23 @@
 A head is one JSON document::
 
     {"tree_size": 1234, "root_hash": "<hex>", "entry_id": 5678, "at": "2026-12-07T08:51:00Z",
+     "accounts_through": 42, "accounts_digest": "<hex>",
      "key_id": "<hex>", "public_key": "<base64>", "signature": "<base64>"}
 
-signed with Ed25519 over ``HEAD_DOMAIN`` and the canonical JSON of ``SIGNED_FIELDS`` (sorted
-keys, no spaces). The private key never lives in the database: the caller hands a ``Signer``
-made from a 32-byte seed (``JINDOU_LEDGER_SIGNING_KEY``, or the instance's file). ``key_id`` is
-the first 16 bytes of SHA-256 of the raw public key, so a head names the key that signed it and
+signed with Ed25519 over ``HEAD_DOMAIN`` and the canonical JSON of ``SIGNED_FIELDS`` plus, when
+the head has them, ``ACCOUNT_FIELDS`` (sorted keys, no spaces). Heads signed before the
+accounts were committed to lack those two fields and still check.
+
+``accounts_digest`` commits to the fixed fields of every account with id <= ``accounts_through``
+(the accounts manifest: the sorted lines ``code|unit|kind|no_overdraft`` as compact JSON, and
+the digest is that text's SHA-256). Account openings are not entries of the chain, so without
+it an owner who switched the guard trigger off could flip ``no_overdraft`` or ``kind`` and
+still pass ``verify --anchor``. The manifest is published beside each head so that ``verify``
+can name the account that changed.
+
+The private key never lives in the database: the caller hands a ``Signer`` made from a
+32-byte seed (``JINDOU_LEDGER_SIGNING_KEY``, or the instance's file). ``key_id`` is the first
+16 bytes of SHA-256 of the raw public key, so a head names the key that signed it and
 a verifier pins the key by its id. ``scripts/verify-statement`` checks heads the same way
 without importing any of this.
 """
@@ -34,13 +45,16 @@ from sqlalchemy.orm import Session
 
 from . import merkle, rules
 from .clock import now
-from .models import ChainHead, ChainLink, Entry, SignedHead, TreeNode
+from .models import Account, ChainHead, ChainLink, Entry, SignedHead, TreeNode
 
 HEAD_DOMAIN = b"jindou-ledger-head:v1\n"
 STATEMENT_DOMAIN = b"jindou-ledger-statement:v1\n"
 SIGNED_FIELDS = ("tree_size", "root_hash", "entry_id", "at", "key_id")
+ACCOUNT_FIELDS = ("accounts_through", "accounts_digest")
 HEAD_FIELDS = SIGNED_FIELDS + ("public_key", "signature")
 MAX_ANCHOR_BYTES = 64 * 1024
+MAX_MANIFEST_BYTES = 512 * 1024 * 1024
+MANIFEST_SUFFIX = ".accounts.json"
 
 
 class BadHead(ValueError):
@@ -87,6 +101,8 @@ def statement_message(statement: dict) -> bytes:
 
 def message(head: dict) -> bytes:
     body = {name: head[name] for name in SIGNED_FIELDS}
+    if head.get("accounts_digest") is not None:
+        body.update((name, head[name]) for name in ACCOUNT_FIELDS)
     return HEAD_DOMAIN + json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -130,7 +146,74 @@ def parse(text: str | bytes) -> dict:
             raise ValueError
     except ValueError:
         raise BadHead("root_hash is not 64 hex digits") from None
-    return {name: head[name] for name in HEAD_FIELDS}
+    parsed = {name: head[name] for name in HEAD_FIELDS}
+    if any(head.get(name) is not None for name in ACCOUNT_FIELDS):
+        through, digest = head.get("accounts_through"), head.get("accounts_digest")
+        if not isinstance(through, int) or isinstance(through, bool) or through < 0:
+            raise BadHead("accounts_through is not a whole number >= 0")
+        if not _is_digest(digest):
+            raise BadHead("accounts_digest is not 64 hex digits")
+        parsed.update(accounts_through=through, accounts_digest=digest)
+    return parsed
+
+
+def _is_digest(value) -> bool:
+    try:
+        return isinstance(value, str) and len(bytes.fromhex(value)) == 32
+    except ValueError:
+        return False
+
+
+# --- the accounts' fixed fields ----------------------------------------------------------------
+
+def account_lines(session: Session, through: int | None = None) -> tuple[int, list[str]]:
+    """(the highest account id covered, the sorted lines ``code|unit|kind|no_overdraft`` of
+    every account with id <= ``through``; all of them when it is None)."""
+    query = select(Account.id, Account.code, Account.unit, Account.kind, Account.no_overdraft)
+    if through is not None:
+        query = query.where(Account.id <= through)
+    highest, lines = 0, []
+    for account_id, code, unit, kind, no_overdraft in session.execute(query):
+        highest = max(highest, account_id)
+        lines.append(account_line(code, unit, kind, no_overdraft))
+    return (highest if through is None else through), sorted(lines)
+
+
+def account_line(code: str, unit: str, kind: str, no_overdraft: bool) -> str:
+    return f"{code}|{unit}|{kind}|{'true' if no_overdraft else 'false'}"
+
+
+def manifest_bytes(lines: list[str]) -> bytes:
+    """The accounts manifest as published: its SHA-256 is the head's ``accounts_digest``."""
+    return json.dumps(sorted(lines), ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def accounts_digest(lines: list[str]) -> str:
+    return hashlib.sha256(manifest_bytes(lines)).hexdigest()
+
+
+def manifest_path(head_path):
+    """Where the accounts manifest of the head in ``head_path`` (a ``pathlib.Path``) lives:
+    ``head-….json`` -> ``head-….accounts.json``."""
+    name = head_path.name[:-len(".json")] if head_path.name.endswith(".json") else head_path.name
+    return head_path.with_name(name + MANIFEST_SUFFIX)
+
+
+def parse_manifest(data: bytes, head: dict) -> list[str]:
+    """The manifest's lines when they are the ones ``head`` signed; ``BadHead`` otherwise."""
+    if head.get("accounts_digest") is None:
+        raise BadHead("the head commits to no accounts")
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise BadHead(f"larger than {MAX_MANIFEST_BYTES} bytes")
+    try:
+        lines = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise BadHead(f"not JSON ({error})") from None
+    if not isinstance(lines, list) or not all(isinstance(line, str) for line in lines):
+        raise BadHead("not a JSON list of text lines")
+    if accounts_digest(lines) != head["accounts_digest"].lower():
+        raise BadHead("its SHA-256 is not the head's accounts_digest")
+    return sorted(lines)
 
 
 # --- reading the stored tree -----------------------------------------------------------------
@@ -184,24 +267,35 @@ def leaf_of(session: Session, entry_id: int) -> Leaf | None:
 
 
 def current_head(session: Session, signer: Signer, *, size: int | None = None) -> dict:
-    """The signed head of the tree as sealed now (or at ``size``)."""
+    """The signed head of the tree as sealed now (or at ``size``), committing to the accounts
+    as they are now."""
+    return head_and_manifest(session, signer, size=size)[0]
+
+
+def head_and_manifest(session: Session, signer: Signer, *,
+                      size: int | None = None) -> tuple[dict, bytes]:
+    """``current_head`` and the accounts manifest its ``accounts_digest`` is the hash of (to
+    publish beside it)."""
     size = tree_size(session) if size is None else size
     root = merkle.root(size, fetcher(session))
     entry_id = (session.scalar(select(ChainLink.entry_id).where(ChainLink.seq == size))
                 if size else None)
+    through, lines = account_lines(session)
     at = now().astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return signer.sign({"tree_size": size, "root_hash": root.hex(), "entry_id": entry_id,
-                        "at": at})
+    head = signer.sign({"tree_size": size, "root_hash": root.hex(), "entry_id": entry_id,
+                        "at": at, "accounts_through": through,
+                        "accounts_digest": accounts_digest(lines)})
+    return head, manifest_bytes(lines)
 
 
 def record(session: Session, head: dict) -> None:
     """Keep a signed head in the database (it flushes; the caller commits)."""
-    session.add(SignedHead(**{name: head[name] for name in HEAD_FIELDS}))
+    session.add(SignedHead(**{name: head.get(name) for name in HEAD_FIELDS + ACCOUNT_FIELDS}))
     session.flush()
 
 
 def stored_heads(session: Session) -> list[dict]:
-    return [{name: getattr(row, name) for name in HEAD_FIELDS}
+    return [{name: getattr(row, name) for name in HEAD_FIELDS + ACCOUNT_FIELDS}
             for row in session.execute(select(SignedHead).order_by(SignedHead.id)).scalars()]
 
 

@@ -201,3 +201,6 @@ class SignedHead(Base):
     key_id: Mapped[str] = mapped_column(String(64))
     public_key: Mapped[str] = mapped_column(String(64))
     signature: Mapped[str] = mapped_column(String(200))
+    # The accounts' fixed fields it commits to (None in heads signed before they were).
+    accounts_through: Mapped[int | None] = mapped_column(BigInteger)
+    accounts_digest: Mapped[str | None] = mapped_column(String(64))

@@ -6,6 +6,7 @@ head still catches."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sqlalchemy import func, insert, select, update
 
 import ledger
 from ledger import Posting, heads, merkle
-from ledger.models import ChainLink, Entry, TreeNode, UnsealedEntry
+from ledger.models import Account, ChainLink, Entry, TreeNode, UnsealedEntry
 from ledger.models import Posting as PostingRow
 from tests.ledger_rewrite import guards_off, recompute_everything
 from tests.web_support import PASSWORD, ApiClient, csrf_token
@@ -174,7 +175,7 @@ def test_head_is_signed_and_verify_checks_the_log_against_it(app, cli, tmp_path)
     assert result.exit_code == 0, result.output
     head = json.loads(output.read_text())
     assert set(head) == {"tree_size", "root_hash", "entry_id", "at", "signature", "key_id",
-                         "public_key"}
+                         "public_key", "accounts_through", "accounts_digest"}
     assert head["tree_size"] == 1 and head["key_id"] == signer(app).key_id
     assert heads.signature_checks(head)
     printed = cli.invoke(args=["ledger", "head"])
@@ -227,6 +228,51 @@ def test_a_rewrite_with_every_hash_recomputed_fails_only_against_a_signed_head(
                                     f"the anchor {anchor} of 4 entries")
 
 
+def test_an_account_flag_rewrite_as_owner_fails_against_a_signed_head(app, cli, tmp_path):
+    """The head commits to every account's code|unit|kind|no_overdraft: an owner who switches
+    the guard trigger off and flips the wallet's flags passes plain verify, not the anchor."""
+    ids, _ = awards_each_signed(app)
+    anchor = tmp_path / "head.json"
+    assert cli.invoke(args=["ledger", "head", "--output", str(anchor)]).exit_code == 0
+    head = json.loads(anchor.read_text())
+    manifest = heads.manifest_path(anchor)
+    lines = json.loads(manifest.read_bytes())
+    assert f"{WALLET}|POINT|liability|true" in lines and f"{SOURCE}|POINT|equity|false" in lines
+    assert hashlib.sha256(manifest.read_bytes()).hexdigest() == head["accounts_digest"]
+    # The signature covers the new fields: without them (or with another digest) it fails.
+    assert not heads.signature_checks({k: v for k, v in head.items()
+                                       if k not in heads.ACCOUNT_FIELDS})
+    assert not heads.signature_checks(dict(head, accounts_digest="ab" * 32))
+    # A genuine anchor passes, also once an account was opened after it.
+    in_app(app, lambda session: ledger.open_account(session, "volunteer:2:wallet", "POINT",
+                                                    "liability", no_overdraft=True))
+    genuine = verify(cli, anchor)
+    assert genuine.exit_code == 0, genuine.output
+
+    def tamper(session):
+        with guards_off(session.connection()):
+            session.execute(update(Account).where(Account.code == WALLET)
+                            .values(no_overdraft=False, kind="asset"))
+    in_app(app, tamper)
+    assert verify(cli).exit_code == 0  # the database agrees with itself
+    result = verify(cli, anchor)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        f"bad: account {WALLET}: its fixed fields (code|unit|kind|no_overdraft) are "
+        f"POINT|asset|false, the anchor {anchor} signed POINT|liability|true"), result.output
+    manifest.unlink()  # without the manifest: still refused, without a name
+    result = verify(cli, anchor)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        f"bad: an account's fixed fields (code, unit, kind, no_overdraft) changed since the "
+        f"anchor {anchor} was signed"), result.output
+    # A head signed before heads committed to the accounts still checks its tree part.
+    older = signer(app).sign({k: head[k] for k in heads.SIGNED_FIELDS if k != "key_id"})
+    assert heads.signature_checks(older) and "accounts_digest" not in older
+    result = verify(cli, write_head(tmp_path, older, "older.json"))
+    assert result.exit_code == 0, result.output
+
+
 def test_anchor_files_that_are_not_heads_of_this_ledger_exit_2_with_one_line(app, cli,
                                                                                tmp_path):
     in_app(app, open_chart)
@@ -274,8 +320,12 @@ def test_the_worker_publishes_heads_that_verify_then_checks(app, make_app, cli, 
     finally:
         publishing.configure(None)
     assert size == 4
-    [published] = directory.glob("head-*.json")
+    [published] = [path for path in directory.glob("head-*.json")
+                   if not path.name.endswith(heads.MANIFEST_SUFFIX)]
+    manifest = heads.manifest_path(published)
     assert (outside / published.name).read_bytes() == published.read_bytes()
+    assert (outside / manifest.name).read_bytes() == manifest.read_bytes()
+    assert f"{WALLET}|POINT|liability|true" in json.loads(manifest.read_bytes())
     result = verify(cli)
     assert result.output.strip() == "ok: 4 entries verified, consistent with 1 signed head(s)"
 

@@ -32,6 +32,8 @@ def published_anchors(key_ids: list[str]) -> tuple[list[audit.Anchor], list[str]
     if not directory.is_dir():
         return anchors, notes
     for path in sorted(directory.glob("*.json")):
+        if path.name.endswith(heads.MANIFEST_SUFFIX):
+            continue
         try:
             head = heads.parse(path.read_bytes())
         except (heads.BadHead, OSError) as error:
@@ -40,8 +42,24 @@ def published_anchors(key_ids: list[str]) -> tuple[list[audit.Anchor], list[str]
         if head["key_id"] not in key_ids:
             notes.append(f"{path.name}: skipped, signed by key {head['key_id']}")
             continue
-        anchors.append(audit.Anchor(head, f"the published head {path.name}"))
+        anchor, note = anchor_of(path, head, f"the published head {path.name}")
+        anchors.append(anchor)
+        notes.extend([note] if note else [])
     return anchors, notes
+
+
+def anchor_of(path: Path, head: dict, label: str) -> tuple[audit.Anchor, str | None]:
+    """An anchor of the head read from ``path``, with the accounts manifest beside it when
+    there is one that the head signed (a note says why one is ignored)."""
+    manifest_path = heads.manifest_path(path)
+    if head.get("accounts_digest") is None or not manifest_path.is_file():
+        return audit.Anchor(head, label), None
+    try:
+        lines = heads.parse_manifest(manifest_path.read_bytes(), head)
+    except (heads.BadHead, OSError) as error:
+        return (audit.Anchor(head, label),
+                f"{manifest_path.name}: ignored, {error}; accounts are checked by digest only")
+    return audit.Anchor(head, label, accounts_manifest=lines), None
 
 
 def snapshot_anchor(session: Session) -> list[audit.ChainAnchor]:

@@ -18,9 +18,10 @@ from ..extensions import db
 from . import ledger_cli
 
 
-def _anchors_from_files(paths, key_ids: list[str]) -> list[audit.Anchor]:
-    """Each --anchor file as a head of this ledger; exit 2 with one line for one that is
-    not."""
+def _anchors_from_files(paths, key_ids: list[str],
+                        notes: list[str]) -> list[audit.Anchor]:
+    """Each --anchor file as a head of this ledger (with its accounts manifest when one is
+    beside it); exit 2 with one line for one that is not."""
     anchors = []
     for path in paths:
         try:
@@ -32,7 +33,9 @@ def _anchors_from_files(paths, key_ids: list[str]) -> list[audit.Anchor]:
         if head["key_id"] not in key_ids:
             _bad_anchor(path, f"not this ledger: signed by key {head['key_id']}, "
                               f"this ledger's key is {', '.join(key_ids)}")
-        anchors.append(audit.Anchor(head, f"the anchor {path}"))
+        anchor, note = trust.anchor_of(Path(path), head, f"the anchor {path}")
+        anchors.append(anchor)
+        notes.extend([note] if note else [])
     return anchors
 
 
@@ -56,7 +59,7 @@ def verify(anchor_files, key_ids):
     notes: list[str] = []
     chain_anchors = []
     if anchor_files:
-        anchors = _anchors_from_files(anchor_files, key_ids)
+        anchors = _anchors_from_files(anchor_files, key_ids, notes)
     else:
         anchors, notes = trust.published_anchors(key_ids)
         chain_anchors = trust.snapshot_anchor(db.session)
@@ -97,15 +100,19 @@ def seal():
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="write the head to FILE instead of standard output")
 def head(output):
-    """Print the ledger's signed head: {tree_size, root_hash, entry_id, at, key_id,
-    public_key, signature}. Keep it somewhere the database cannot reach: it is an anchor for
-    `jindou ledger verify --anchor`."""
-    signed = heads.current_head(db.session, trust.signer())
+    """Print the ledger's signed head: {tree_size, root_hash, entry_id, at, accounts_through,
+    accounts_digest, key_id, public_key, signature}. Keep it somewhere the database cannot
+    reach: it is an anchor for `jindou ledger verify --anchor`. With --output, the accounts
+    manifest is written beside FILE (FILE.accounts.json) so that verify can name an account
+    whose fixed fields changed."""
+    signed, manifest = heads.head_and_manifest(db.session, trust.signer())
     heads.record(db.session, signed)
     db.session.commit()
     text = publishing.document(signed).decode()
     if output:
         Path(output).write_text(text, encoding="utf-8")
-        click.echo(f"head of {signed['tree_size']} entries written to {output}")
+        heads.manifest_path(Path(output)).write_bytes(manifest)
+        click.echo(f"head of {signed['tree_size']} entries written to {output}, its accounts "
+                   f"manifest to {heads.manifest_path(Path(output))}")
     else:
         click.echo(text, nl=False)

@@ -10,6 +10,11 @@ class HeadSchema(Schema):
     root_hash = fields.String(metadata={"description": "hex SHA-256, RFC 6962 MTH"})
     entry_id = fields.Integer(allow_none=True)
     at = fields.String()
+    accounts_through = fields.Integer(metadata={
+        "description": "the highest account id whose fixed fields the head commits to"})
+    accounts_digest = fields.String(metadata={
+        "description": "hex SHA-256 of the accounts manifest: the sorted lines "
+                       "code|unit|kind|no_overdraft as compact JSON"})
     key_id = fields.String()
     public_key = fields.String(metadata={"description": "Ed25519, base64"})
     signature = fields.String(metadata={"description": "Ed25519, base64"})
