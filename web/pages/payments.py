@@ -103,7 +103,8 @@ class CauseForm(EmptyForm):
                                        validators=[Optional(), Length(max=64)])
     beneficiary_name = StringField(_l("Beneficiary's name (a person or organisation)"),
                                    validators=[Optional(), Length(max=donations.MAX_TITLE_LENGTH)])
-    delivery = SelectField(_l("How help is delivered"), validators=[DataRequired()])
+    delivery = SelectField(_l("How help is delivered"), default="points",
+                           validators=[DataRequired()])
     offer = SelectField(_l("Merchant offer for the goods (voucher delivery)"),
                         validators=[Optional()])
 
