@@ -22,10 +22,17 @@ from .errors import (
     ExceedsPool,
     NoBeneficiaryAccount,
     NoReleaseRequested,
+    NothingReleased,
     OwnRelease,
     ReleasePending,
 )
-from .models import CAUSE_KINDS, CauseRelease, Donation, DonationCause
+from .models import (
+    CAUSE_KINDS,
+    CauseDeliveryPhoto,
+    CauseRelease,
+    Donation,
+    DonationCause,
+)
 from .rules import fingerprint, lock_row
 
 PUBLISHER_ROLES = ("admin", "organiser")
@@ -37,6 +44,10 @@ MAX_TARGET_POINTS = 10_000_000
 MAX_DONATION_POINTS = 1_000_000
 MAX_LISTED_CAUSES = 200
 MAX_HISTORY_ROWS = 200
+MAX_DELIVERY_NOTE_LENGTH = 500
+MAX_DELIVERY_PHOTOS = 20
+# Deliveries a cause may name today: CNY through a payout run is not built yet.
+AVAILABLE_DELIVERIES = ("points", "voucher")
 
 
 # --- causes ---------------------------------------------------------------------------------
@@ -55,10 +66,15 @@ def publish_cause(
     *,
     beneficiary_id: int | None = None,
     beneficiary_name: str | None = None,
+    delivery: str = "points",
+    offer_id: int | None = None,
 ) -> DonationCause:
     """A cause on an area inside the programme's, published by an administrator or organiser
     of that area, for a beneficiary: a resident with an account (``beneficiary_id``: the pool
-    is released into their wallet) or a person or organisation named only."""
+    is released into their wallet) or a person or organisation named only. ``delivery`` says
+    how the pool reaches them: ``points`` into the wallet, or ``voucher``: vouchers of the
+    merchant offer ``offer_id`` bought for them on release (that the offer exists and suits
+    the beneficiary is checked by ``payouts.deliveries``, which knows merchants)."""
     programme = get_programme(session, programme_code)
     area = areas.get_area(session, area_code)
     access.require(actor, PUBLISHER_ROLES, area)
@@ -85,6 +101,14 @@ def publish_cause(
         beneficiary.display_name if beneficiary else None)
     if beneficiary_name is not None and len(beneficiary_name) > MAX_TITLE_LENGTH:
         problems["beneficiary_name"] = [f"at most {MAX_TITLE_LENGTH} characters"]
+    if delivery not in AVAILABLE_DELIVERIES:
+        problems["delivery"] = [f"one of {', '.join(AVAILABLE_DELIVERIES)}"]
+    elif delivery == "voucher" and beneficiary_id is None:
+        problems["beneficiary_id"] = ["required when the delivery is voucher"]
+    if delivery == "voucher" and offer_id is None:
+        problems["offer_id"] = ["required when the delivery is voucher"]
+    if delivery != "voucher" and offer_id is not None:
+        problems["offer_id"] = ["only for the delivery voucher"]
     if problems:
         raise Invalid("the cause is not valid", errors=problems)
     cause = DonationCause(
@@ -93,6 +117,7 @@ def publish_cause(
         wish_reference=(wish_reference or None), created_by_id=actor.id, created_at=now(),
         beneficiary_id=beneficiary.id if beneficiary else None,
         beneficiary_name=beneficiary_name, released_points=0, returned_points=0,
+        delivery=delivery, offer_id=offer_id,
     )
     session.add(cause)
     session.flush()
@@ -204,12 +229,59 @@ def confirm_release(session: Session, actor: User, cause_id: int) -> CauseReleas
                N_("Your gift to “%(title)s” reached %(beneficiary)s."),
                {"title": cause.title, "beneficiary": cause.beneficiary_name or ""},
                link=f"/causes/{cause.id}", reference=f"cause:{cause.id}:release:{found.id}")
-    notify(session, beneficiary.id,
-           N_("%(points)s points from “%(title)s” were given to you; they are in your wallet."),
-           {"points": found.amount_points, "title": cause.title}, link="/wallet",
-           reference=f"cause:{cause.id}:release:{found.id}")
+    if cause.delivery == "voucher":
+        notify(session, beneficiary.id,
+               N_("“%(title)s” bought you vouchers for %(points)s points: show them at the "
+                  "merchant to collect the goods."),
+               {"points": found.amount_points, "title": cause.title}, link="/wallet",
+               reference=f"cause:{cause.id}:release:{found.id}")
+    else:
+        notify(session, beneficiary.id,
+               N_("%(points)s points from “%(title)s” were given to you; they are in your "
+                  "wallet."),
+               {"points": found.amount_points, "title": cause.title}, link="/wallet",
+               reference=f"cause:{cause.id}:release:{found.id}")
     session.flush()
     return found
+
+
+def record_delivery(session: Session, actor: User, cause_id: int, *, data: bytes, width: int,
+                    height: int, content_type: str = "image/jpeg",
+                    note: str | None = None) -> CauseDeliveryPhoto:
+    """An organiser (or administrator) of the cause's area confirms, with a photo already
+    cleaned of its metadata (``payouts.deliveries.confirm_delivery`` cleans it), that what
+    was released reached the beneficiary. Refused before anything was released."""
+    cause = _locked_cause(session, actor, cause_id)
+    if cause.released_points <= 0:
+        raise NothingReleased(f"nothing of cause {cause_id} was released yet", cause_id=cause_id)
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_DELIVERY_NOTE_LENGTH:
+        raise Invalid("the note is too long",
+                      errors={"note": [f"at most {MAX_DELIVERY_NOTE_LENGTH} characters"]})
+    if len(delivery_photos(session, cause)) >= MAX_DELIVERY_PHOTOS:
+        raise Invalid("too many photos", errors={"photo": [f"at most {MAX_DELIVERY_PHOTOS}"]})
+    photo = CauseDeliveryPhoto(cause_id=cause.id, uploaded_by_id=actor.id, note=note,
+                               content_type=content_type, width=width, height=height, data=data,
+                               created_at=now())
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def delivery_photos(session: Session, cause: DonationCause) -> list[CauseDeliveryPhoto]:
+    """The photos confirming the delivery, oldest first."""
+    return list(session.scalars(select(CauseDeliveryPhoto).where(
+        CauseDeliveryPhoto.cause_id == cause.id).order_by(CauseDeliveryPhoto.id)))
+
+
+def delivery_photo(session: Session, actor: User, cause_id: int,
+                   photo_id: int) -> CauseDeliveryPhoto:
+    """One delivery photo, for whoever may see the cause."""
+    get_cause(session, actor, cause_id)
+    photo = session.get(CauseDeliveryPhoto, photo_id)
+    if photo is None or photo.cause_id != cause_id:
+        raise NotFound(f"no photo {photo_id} of cause {cause_id}", photo_id=photo_id)
+    return photo
 
 
 def pending_release(session: Session, cause: DonationCause) -> CauseRelease | None:

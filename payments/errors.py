@@ -68,3 +68,15 @@ class NoReleaseRequested(Conflict):
     """No release of this cause waits for confirmation."""
 
     code = "no_release_requested"
+
+
+class PoolBelowPrice(Conflict):
+    """The cause's pool does not hold the price of one voucher of its offer."""
+
+    code = "pool_below_price"
+
+
+class NothingReleased(Conflict):
+    """Nothing of the cause was released yet, so nothing can be confirmed delivered."""
+
+    code = "nothing_released"

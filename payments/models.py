@@ -11,6 +11,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -22,6 +23,10 @@ from volunteers.models import Area, Programme, User
 
 CAUSE_KINDS = ("family_in_need", "student_aid", "micro_wish")
 CAUSE_STATUSES = ("open", "completed", "closed")
+# How a cause's pool reaches its beneficiary: points into their wallet, vouchers of a named
+# merchant offer bought for them (the goods are collected at the merchant), or CNY through a
+# payout run (not built yet: refused when a cause is published).
+CAUSE_DELIVERIES = ("points", "voucher", "cash")
 CASH_OUT_STATUSES = ("pending", "paid")
 FUNDING_SESSION_STATUSES = ("open", "paid")
 
@@ -41,6 +46,8 @@ class DonationCause(Base):
         CheckConstraint("status IN ('open', 'completed', 'closed')", name="status"),
         CheckConstraint("released_points + returned_points <= raised_points",
                         name="pool_accounted"),
+        CheckConstraint("delivery IN ('points', 'voucher', 'cash')", name="delivery"),
+        CheckConstraint("delivery != 'voucher' OR offer_id IS NOT NULL", name="voucher_offer"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -63,11 +70,17 @@ class DonationCause(Base):
     beneficiary_name: Mapped[str | None] = mapped_column(String(120))
     released_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     returned_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # How the pool is delivered (CAUSE_DELIVERIES); for "voucher", the merchant offer whose
+    # vouchers a release buys (the offer's id: this package does not depend on merchants).
+    delivery: Mapped[str] = mapped_column(String(8), default="points", server_default="points")
+    offer_id: Mapped[int | None] = mapped_column(Integer)
 
     programme: Mapped[Programme] = relationship(lazy="joined")
     area: Mapped[Area] = relationship(lazy="joined")
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     beneficiary: Mapped[User | None] = relationship(foreign_keys=[beneficiary_id])
+    delivery_photos: Mapped[list[CauseDeliveryPhoto]] = relationship(
+        order_by="CauseDeliveryPhoto.id", viewonly=True)
 
     @property
     def pool_points(self) -> int:
@@ -237,3 +250,20 @@ class CauseRelease(Base):
 
     cause: Mapped[DonationCause] = relationship()
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+
+class CauseDeliveryPhoto(Base):
+    """The organiser's photo confirming that the goods reached the beneficiary, re-encoded as
+    a JPEG without metadata (like report and wish photos) and kept in the database."""
+
+    __tablename__ = "cause_delivery_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cause_id: Mapped[int] = mapped_column(ForeignKey("donation_causes.id"), index=True)
+    uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(String(500))
+    content_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)

@@ -42,6 +42,16 @@ BY_CODE = {
                                  "again later."),
     "limit_reached": _l("That is over the limit for this."),
     "fund_exhausted": _l("No fund source of the programme can pay this now."),
+    # donations that arrive (causes released to their beneficiary)
+    "exceeds_pool": _l("That is more than the cause's pool holds."),
+    "own_release": _l("Another organiser or an administrator must confirm a release you asked "
+                      "for."),
+    "no_beneficiary_account": _l("The beneficiary has no account to receive points."),
+    "release_pending": _l("A release of this cause already waits for confirmation."),
+    "no_release_requested": _l("No release of this cause waits for confirmation."),
+    "pool_below_price": _l("The pool does not yet hold the price of one voucher."),
+    "nothing_released": _l("Nothing of this cause was released yet, so no delivery can be "
+                           "confirmed."),
     # ledger
     "insufficient_points": _l("You do not have enough points available."),
     "invalid_entry": _l("These amounts do not add up. Nothing was recorded."),

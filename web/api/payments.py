@@ -2,13 +2,16 @@
 
 from types import SimpleNamespace
 
+from flask import request, send_file
 from flask_smorest import Blueprint
 
 from payments import cash_out, donations, funding
+from payouts import deliveries
 from volunteers.programmes import get_programme
 
 from ..auth import actor_required, current_actor
 from ..extensions import db
+from ..pages.activities import photo_file, uploaded_photos
 from ..pages.payments import card_urls, stripe_settings
 from ..transactions import commit
 from .idempotency import IDEMPOTENT, idempotency_key, request_key, run_once
@@ -58,11 +61,12 @@ def list_causes(args):
 def publish_cause(payload, code):
     """Publish a cause (困难家庭, 助学, 微心愿) on an area of the programme in the caller's
     charge."""
-    cause = donations.publish_cause(
+    cause = deliveries.publish_cause(
         db.session, current_actor(), code, payload["area"], payload["kind"], payload["title"],
         payload["story"], payload["target_points"], payload.get("wish_reference"),
         beneficiary_id=payload.get("beneficiary_id"),
-        beneficiary_name=payload.get("beneficiary_name"))
+        beneficiary_name=payload.get("beneficiary_name"), delivery=payload["delivery"],
+        offer_id=payload.get("offer_id"))
     commit()
     return cause
 
@@ -92,12 +96,13 @@ def close_cause(cause_id):
 @blp.response(201, ReleaseSchema)
 @blp.alt_response(422, schema=ErrorSchema, description="exceeds_pool")
 @blp.alt_response(409, schema=ErrorSchema,
-                  description="no_beneficiary_account, release_pending")
+                  description="no_beneficiary_account, release_pending, pool_below_price")
 def release_cause(payload, cause_id):
     """Ask to release the pool (or ``amount_points`` of it) to the cause's beneficiary;
-    another organiser or an administrator confirms it."""
-    found = donations.release(db.session, current_actor(), cause_id,
-                              payload.get("amount_points"))
+    another organiser or an administrator confirms it. For a voucher delivery the amount is
+    a whole number of vouchers (by default as many as the pool buys)."""
+    found = deliveries.release(db.session, current_actor(), cause_id,
+                               payload.get("amount_points"))
     commit()
     return found
 
@@ -109,10 +114,42 @@ def release_cause(payload, cause_id):
 @blp.alt_response(409, schema=ErrorSchema, description="no_release_requested")
 def confirm_release(cause_id):
     """Confirm the pending release (a second person): the points move from the pool to the
-    beneficiary's wallet; each donor is told."""
-    found = donations.confirm_release(db.session, current_actor(), cause_id)
+    beneficiary's wallet; each donor is told. For a voucher delivery the wallet buys the
+    offer's vouchers (``voucher_ids``), collected at the merchant; a refusal of the voucher
+    path (out_of_stock, offer_closed, limit_reached) moves nothing."""
+    found = deliveries.confirm_release(db.session, current_actor(), cause_id)
+    found.voucher_ids = [voucher.id for voucher in deliveries.vouchers_of_release(db.session,
+                                                                                  found)]
     commit()
     return found
+
+
+@blp.route("/causes/<int:cause_id>/delivery", methods=["POST"])
+@actor_required("admin", "organiser")
+@blp.response(201, CauseSchema)
+@blp.alt_response(409, schema=ErrorSchema, description="nothing_released")
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["photo"], "properties": {
+        "note": {"type": "string", "maxLength": donations.MAX_DELIVERY_NOTE_LENGTH},
+        "photo": {"type": "string", "format": "binary"}}}}}})
+def confirm_delivery(cause_id):
+    """Confirm with a photo (multipart ``photo``, re-encoded without EXIF/GPS) that what was
+    released reached the beneficiary; shown on the cause page."""
+    photos = uploaded_photos(request.files.getlist("photo")[:1])
+    note = (request.form.get("note") or "")[:donations.MAX_DELIVERY_NOTE_LENGTH + 1]
+    photo = deliveries.confirm_delivery(db.session, current_actor(), cause_id,
+                                        photos[0] if photos else b"", note)
+    commit()
+    return donations.get_cause(db.session, current_actor(), photo.cause_id)
+
+
+@blp.route("/causes/<int:cause_id>/delivery-photos/<int:photo_id>", methods=["GET"])
+@actor_required()
+@blp.response(200, content_type="image/jpeg")
+def delivery_photo(cause_id, photo_id):
+    """A photo confirming a cause's delivery, for whoever may see the cause."""
+    return send_file(photo_file(donations.delivery_photo(db.session, current_actor(), cause_id,
+                                                         photo_id)), mimetype="image/jpeg")
 
 
 @blp.route("/causes/<int:cause_id>/donations", methods=["POST"])

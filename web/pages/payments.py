@@ -3,28 +3,46 @@ cash-out queue and causes, and funding a programme by card through Stripe Checko
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext
 from flask_login import current_user, login_required
+from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 import ledger
+from merchants import offers as offer_service
 from payments import cash_out, donations, funding
 from payments.models import CAUSE_KINDS
-from volunteers import access, programmes
-from volunteers.errors import DomainError
+from payouts import deliveries
+from volunteers import access, programmes, users
+from volunteers.errors import DomainError, Invalid
 from volunteers.statements import wallet_summary
 
 from ..extensions import db
 from ..messages import message_for
 from ..transactions import commit
+from .activities import photo_file, uploaded_photos
 from .forms import EmptyForm, OnceForm
 
 bp = Blueprint("payments", __name__)
 
+DELIVERY_NAMES = {
+    "points": _l("Points into the beneficiary's wallet"),
+    "voucher": _l("Merchant vouchers for the goods needed"),
+}
 CAUSE_KIND_NAMES = {
     "family_in_need": _l("Family in need"),
     "student_aid": _l("Student aid"),
@@ -81,6 +99,20 @@ class CauseForm(EmptyForm):
         DataRequired(), NumberRange(min=1, max=donations.MAX_TARGET_POINTS)])
     wish_reference = StringField(_l("Micro-wish reference (optional)"),
                                  validators=[Optional(), Length(max=60)])
+    beneficiary_username = StringField(_l("Beneficiary's account (user name, if they have one)"),
+                                       validators=[Optional(), Length(max=64)])
+    beneficiary_name = StringField(_l("Beneficiary's name (a person or organisation)"),
+                                   validators=[Optional(), Length(max=donations.MAX_TITLE_LENGTH)])
+    delivery = SelectField(_l("How help is delivered"), default="points",
+                           validators=[DataRequired()])
+    offer = SelectField(_l("Merchant offer for the goods (voucher delivery)"),
+                        validators=[Optional()])
+
+
+class DeliveryForm(EmptyForm):
+    photo = FileField(_l("Photo of the delivery"), validators=[FileRequired()])
+    note = StringField(_l("Note (optional)"), validators=[
+        Optional(), Length(max=donations.MAX_DELIVERY_NOTE_LENGTH)])
 
 
 class CardFundingForm(OnceForm):
@@ -143,6 +175,8 @@ def cause(cause_id):
         wallet=wallet_summary(db.session, current_user), close_form=EmptyForm(),
         can_close=access.holds(current_user, donations.PUBLISHER_ROLES, found.area),
         pending_release=donations.pending_release(db.session, found),
+        delivery_form=DeliveryForm(), deliveries=DELIVERY_NAMES,
+        offer=offer_service.get_offer(db.session, found.offer_id) if found.offer_id else None,
     )
 
 
@@ -204,12 +238,26 @@ def new_cause():
                               programmes.visible_programmes(db.session, current_user)]
     form.area.choices = _publishing_areas()
     form.kind.choices = [(kind, str(CAUSE_KIND_NAMES[kind])) for kind in CAUSE_KINDS]
+    form.delivery.choices = [(code, str(name)) for code, name in DELIVERY_NAMES.items()]
+    form.offer.choices = [("", "—")] + [
+        (str(o.id), f"{o.merchant.name} · {o.title} · {o.price_points}")
+        for o in offer_service.open_offers(db.session, current_user)]
     if form.validate_on_submit():
         try:
-            published = donations.publish_cause(
+            beneficiary = None
+            if form.beneficiary_username.data:
+                beneficiary = users.find_user(db.session, form.beneficiary_username.data.strip())
+                if beneficiary is None:
+                    raise Invalid("no such account", errors={
+                        "beneficiary_username": ["no such account"]})
+            published = deliveries.publish_cause(
                 db.session, current_user, form.programme.data, form.area.data, form.kind.data,
                 form.title.data, form.story.data, form.target_points.data,
-                form.wish_reference.data or None)
+                form.wish_reference.data or None,
+                beneficiary_id=beneficiary.id if beneficiary else None,
+                beneficiary_name=form.beneficiary_name.data or None,
+                delivery=form.delivery.data,
+                offer_id=int(form.offer.data) if form.offer.data else None)
             commit()
         except DomainError as error:
             db.session.rollback()
@@ -238,7 +286,7 @@ def release_cause(cause_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        found = donations.release(db.session, current_user, cause_id)
+        found = deliveries.release(db.session, current_user, cause_id)
         commit()
     except DomainError as error:
         db.session.rollback()
@@ -255,15 +303,43 @@ def confirm_release(cause_id):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        found = donations.confirm_release(db.session, current_user, cause_id)
+        found = deliveries.confirm_release(db.session, current_user, cause_id)
         commit()
-    except DomainError as error:
+    except (DomainError, ledger.LedgerError) as error:
         db.session.rollback()
         flash(refusal(error), "error")
     else:
         flash(_("%(points)s points reached the beneficiary.", points=found.amount_points),
               "success")
     return redirect(url_for("pages.payments.cause", cause_id=cause_id))
+
+
+@bp.route("/causes/<int:cause_id>/delivery", methods=["POST"])
+@login_required
+def confirm_delivery(cause_id):
+    """The organiser's photo confirming the goods reached the beneficiary."""
+    form = DeliveryForm()
+    if not form.validate_on_submit():
+        flash(_("Please choose a photo of the delivery."), "error")
+        return redirect(url_for("pages.payments.cause", cause_id=cause_id))
+    try:
+        photos = uploaded_photos([form.photo.data])
+        deliveries.confirm_delivery(db.session, current_user, cause_id,
+                                    photos[0] if photos else b"", form.note.data)
+        commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(refusal(error), "error")
+    else:
+        flash(_("The delivery is confirmed with your photo."), "success")
+    return redirect(url_for("pages.payments.cause", cause_id=cause_id))
+
+
+@bp.route("/causes/<int:cause_id>/delivery-photos/<int:photo_id>")
+@login_required
+def delivery_photo(cause_id, photo_id):
+    found = donations.delivery_photo(db.session, current_user, cause_id, photo_id)
+    return send_file(photo_file(found), mimetype=found.content_type, max_age=3600)
 
 
 def _publishing_areas():

@@ -3,7 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from payments import cash_out, donations, funding
-from payments.models import CAUSE_KINDS
+from payments.models import CAUSE_DELIVERIES, CAUSE_KINDS
 
 from .common import DateTime, Integer, StrictInteger
 
@@ -24,6 +24,12 @@ class CauseCreateSchema(Schema):
         "description": "the resident (a user) the pool is released to"})
     beneficiary_name = fields.String(validate=validate.Length(min=1, max=120), metadata={
         "description": "who the cause is for (a person or organisation without an account)"})
+    delivery = fields.String(load_default="points", validate=validate.OneOf(CAUSE_DELIVERIES),
+                             metadata={"description": "points (into the beneficiary's wallet), "
+                                       "voucher (vouchers of offer_id bought for them) or cash "
+                                       "(through a payout run: not available yet, refused)"})
+    offer_id = StrictInteger(validate=validate.Range(min=1), metadata={
+        "description": "the merchant offer whose vouchers a release buys (delivery voucher)"})
 
 
 class CauseArgsSchema(Schema):
@@ -52,6 +58,13 @@ class CauseSchema(Schema):
     returned_points = Integer(bits=64, metadata={
         "description": "returned to the programme's budget when the cause closed"})
     pool_points = Integer(bits=64, metadata={"description": "raised, not yet released"})
+    delivery = fields.String(metadata={"description": ", ".join(CAUSE_DELIVERIES)})
+    offer_id = Integer(bits=64, allow_none=True)
+    delivery_photos = fields.Function(lambda cause: [
+        {"id": photo.id, "url": f"/api/v1/causes/{cause.id}/delivery-photos/{photo.id}",
+         "note": photo.note, "created_at": photo.created_at.isoformat()}
+        for photo in cause.delivery_photos], metadata={
+        "description": "the organiser's photos confirming the goods were delivered"})
 
 
 class ReleaseRequestSchema(Schema):
@@ -68,6 +81,8 @@ class ReleaseSchema(Schema):
     requested_at = DateTime()
     confirmed_at = DateTime(allow_none=True)
     entry_id = Integer(bits=64, allow_none=True)
+    voucher_ids = fields.List(Integer(bits=64), metadata={
+        "description": "the vouchers a confirmed release bought (delivery voucher)"})
 
 
 class DonationRequestSchema(Schema):
