@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
-# Two pytest workers (pytest-xdist), one per core; each builds its own databases.
-PYTEST_WORKERS ?= 2
+# Four pytest workers (pytest-xdist) on two cores: the tests wait on PostgreSQL, chromium and
+# servers of their own, so two per core keep both busy (5.4 min against 7.5 min with two,
+# docs/benchmarks.md). Each worker builds its own databases.
+PYTEST_WORKERS ?= 4
 
 .PHONY: run test lint bench system-packages vendor test-vendor screens clean
 
