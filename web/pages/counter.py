@@ -51,18 +51,10 @@ from .forms import EmptyForm
 
 bp = Blueprint("counter", __name__)
 
-# What the volunteer reads for each refusal, plain and in their language.
+# What the volunteer reads at the counter where it says more than the code's sentence
+# (web/messages.py, which has the counter's own codes).
 COUNTER_MESSAGES = {
-    "counter_code_invalid": _l("This QR code is not a Jindou merchant's code."),
-    "counter_code_revoked": _l("This QR code is no longer valid: the shop has a new one. "
-                               "Ask at the counter."),
-    "counter_charge_used": _l("This amount was already paid. Ask the cashier for a new code."),
-    "counter_charge_expired": _l("This code has expired (after two minutes). Ask the cashier "
-                                 "for a new one."),
-    "offer_wrong_merchant": _l("This offer belongs to another shop."),
-    "open_amount_not_accepted": _l("This shop takes points for its offers only."),
     "insufficient_points": _l("Not enough points available."),
-    "out_of_stock": _l("This offer is sold out."),
     "offer_closed": _l("This offer is not open."),
     "idempotency_conflict": _l("This payment was already made with different details. "
                                "Reload the page."),
