@@ -21,7 +21,7 @@ from ledger import Posting, heads, merkle
 from ledger.models import Account, ChainLink, Entry, TreeNode, UnsealedEntry
 from ledger.models import Posting as PostingRow
 from tests.ledger_rewrite import guards_off, recompute_everything
-from tests.web_support import PASSWORD, ApiClient, csrf_token
+from tests.web_support import PASSWORD, ApiClient, csrf_token, in_app
 
 SOURCE = "world:points"
 WALLET = "volunteer:1:wallet"
@@ -32,17 +32,6 @@ AWARDS = (30, 150, 20, 40)
 def cli(app):
     return app.test_cli_runner()
 
-
-def in_app(app, work):
-    from web.extensions import db
-
-    with app.app_context():
-        try:
-            answer = work(db.session)
-            db.session.commit()
-            return answer
-        finally:
-            db.session.remove()
 
 
 def signer(app) -> heads.Signer:

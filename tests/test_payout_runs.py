@@ -20,23 +20,12 @@ from merchants.models import Redemption
 from tests.merchants_support import build_shops_in_app
 from tests.payments_support import open_cash_out
 from tests.ranking_support import configure_small_world
-from tests.web_support import ledger_snapshot
+from tests.web_support import in_app, ledger_snapshot
 from volunteers import users
 
 YEAR = china_year_now()
 LAST_MONTH = settlement.previous_period()
 
-
-def in_app(app, work):
-    from web.extensions import db
-
-    with app.app_context():
-        try:
-            answer = work(db.session)
-            db.session.commit()
-            return answer
-        finally:
-            db.session.remove()
 
 
 def balance(app, code: str) -> int:

@@ -33,7 +33,7 @@ from reports.models import Report
 from tests.concurrency import run_threads
 from tests.merchants_support import RIDER_POINTS, build_shops_in_app, give_points
 from tests.reports_support import build_reports_world
-from tests.web_support import ApiClient
+from tests.web_support import ApiClient, in_app
 from volunteers import users
 
 HOLD_POINTS = 7
@@ -62,18 +62,6 @@ def lines(result) -> dict[str, str]:
     """``name: what it did`` per job, in order."""
     return dict(line.split(": ", 1) for line in result.output.strip().splitlines())
 
-
-def in_app(app, work):
-    """``work(session)`` inside the app, committed."""
-    from web.extensions import db
-
-    with app.app_context():
-        try:
-            answer = work(db.session)
-            db.session.commit()
-            return answer
-        finally:
-            db.session.remove()
 
 
 def sessions(app):

@@ -69,6 +69,19 @@ def build_world(app) -> World:
     return world
 
 
+def in_app(app, work):
+    """``work(session)`` inside the app, committed, the session removed after."""
+    from web.extensions import db
+
+    with app.app_context():
+        try:
+            answer = work(db.session)
+            db.session.commit()
+            return answer
+        finally:
+            db.session.remove()
+
+
 def ledger_snapshot(app) -> dict:
     """Everything a failed request must leave as it was."""
     from web.extensions import db
