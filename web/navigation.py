@@ -25,6 +25,7 @@ ROLE_NAMES = {
     "organiser": _l("Organiser"),
     "merchant": _l("Merchant"),
     "admin": _l("Administrator"),
+    "auditor": _l("Auditor (read-only)"),
 }
 LANDING = {
     "volunteer": "pages.volunteers.wallet",

@@ -37,6 +37,7 @@ from ..auth import begin_session
 from ..errors import PAGE_MESSAGES
 from ..extensions import db, limiter
 from ..messages import message_for
+from ..navigation import ROLE_NAMES
 from ..transactions import commit
 from .forms import EmptyForm
 from .organisation_forms import (
@@ -58,9 +59,6 @@ AUDIT_PAGE_SIZE = 50
 LEVEL_LABELS = {"district": _l("district"), "street": _l("street"),
                 "community": _l("community"), "grid": _l("grid"),
                 "courtyard": _l("courtyard")}
-ROLE_LABELS = {"volunteer": _l("volunteer"), "organiser": _l("organiser"),
-               "reviewer": _l("reviewer"), "merchant": _l("merchant"), "admin": _l("admin"),
-               "auditor": _l("auditor (read-only)")}
 KIND_LABELS = {
     "category.create": _l("Report category created"),
     "category.update": _l("Report category changed"),
@@ -297,7 +295,7 @@ def people():
 def grant_form() -> GrantForm:
     form = GrantForm()
     form.area.choices = _area_choices()
-    form.role.choices = [(role, ROLE_LABELS[role]) for role in ROLES]
+    form.role.choices = [(role, ROLE_NAMES[role]) for role in ROLES]
     return form
 
 
